@@ -1,0 +1,1 @@
+"""wismo-router core: knows events, not providers."""

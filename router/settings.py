@@ -1,0 +1,124 @@
+"""Settings from the environment (WISMO_*, nested with `__`) and an optional TOML file.
+
+Precedence, highest first: arguments, environment, the TOML file named by WISMO_CONFIG_FILE
+(or `wismo serve --config`), defaults. Secrets are SecretStr so they never reach a log.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Role = Literal["ingest", "pipeline", "dispatch"]
+ROLES: tuple[Role, ...] = ("ingest", "pipeline", "dispatch")
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "wismo-router"
+    partitions: int = Field(default=8, ge=1, description="Partitions for topics we create")
+    replication_factor: int = Field(default=1, ge=1)
+    linger_ms: int = Field(default=2, ge=0)
+    fetch_max_wait_ms: int = Field(default=20, ge=0, description="Low: latency over batching")
+    max_poll_records: int = Field(default=100, ge=1)
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    heartbeat_interval_ms: int = Field(default=1_000, ge=100)
+    request_timeout_ms: int = Field(default=10_000, ge=1000)
+    publish_timeout_s: float = Field(default=10.0, gt=0)
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+
+
+class BusSettings(BaseModel):
+    backend: Literal["memory", "kafka"] = "memory"
+    topic_prefix: str = Field(default="", description="Prepended to every topic on the wire")
+    max_attempts: int = Field(default=5, ge=1, description="Handler attempts before the DLQ")
+    memory_partitions: int = Field(default=8, ge=1)
+    memory_retention: int = Field(default=10_000, ge=1, description="Records kept per partition")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        default="sqlite+aiosqlite:///var/wismo.db",
+        description="SQLAlchemy async URL; postgresql+asyncpg://… in production",
+    )
+    echo: bool = False
+
+
+class BrandSettings(BaseModel):
+    name: str = "Demo Shop"
+    sign_off: str = "— the Demo Shop team"
+
+
+class ClassifierSettings(BaseModel):
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Below: unsure")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WISMO_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        toml_file=None,
+    )
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    roles: list[Role] = Field(default=list(ROLES))
+    demo: bool = False
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+    shutdown_timeout_s: float = Field(default=8.0, gt=0, le=60)
+    max_message_bytes: int = Field(default=4096, ge=256, description="Longest customer text")
+    bus: BusSettings = Field(default_factory=BusSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    brand: BrandSettings = Field(default_factory=BrandSettings)
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    channels: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-channel settings, parsed by each channel"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        sources.append(file_secret_settings)
+        return tuple(sources)
+
+
+def _config_file() -> Path | None:
+    name = os.environ.get("WISMO_CONFIG_FILE")
+    if not name:
+        return None
+    path = Path(name)
+    if not path.is_file():
+        raise FileNotFoundError(f"WISMO_CONFIG_FILE={name} does not exist")
+    return path
+
+
+def load(config_file: str | None = None, **overrides: Any) -> Settings:
+    """Settings from env + file, with explicit overrides (CLI flags) on top."""
+    if config_file is not None:
+        os.environ["WISMO_CONFIG_FILE"] = config_file
+    return Settings(**overrides)

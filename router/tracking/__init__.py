@@ -1,0 +1,1 @@
+"""Carrier tracking numbers: recognition and check-digit validation from vendored specs."""

@@ -1,0 +1,69 @@
+"""Shared fixtures: the real Kafka broker (one per test session) and the two buses.
+
+The broker is the one `make test` starts (WISMO_TEST_KAFKA_BOOTSTRAP); when pytest runs on its
+own, the first test that needs Kafka starts one from deploy/kafka-local and stops it at the end.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
+
+import pytest
+
+from router.bus import EventBus
+from router.bus import topics as t
+from router.bus.kafka import KafkaBus
+from router.bus.memory import MemoryBus
+from tests.helpers import FAST_RETRY, ROOT, kafka_settings, unique_prefix
+
+
+def _kafka_local() -> ModuleType:
+    path = ROOT / "deploy" / "kafka-local" / "kafka_local.py"
+    spec = importlib.util.spec_from_file_location("kafka_local", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["kafka_local"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    given = os.environ.get("WISMO_TEST_KAFKA_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    kafka_local = _kafka_local()
+    kafka_local.fetch_jars()
+    broker = kafka_local.KafkaBroker()
+    bootstrap: str = broker.start()
+    try:
+        yield bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
+    """The same contract, on the embedded bus and on a real broker."""
+    made: EventBus
+    if request.param == "memory":
+        made = MemoryBus(partitions=3, retry=FAST_RETRY)
+    else:
+        bootstrap = request.getfixturevalue("kafka_bootstrap")
+        made = KafkaBus(
+            kafka_settings(bootstrap),
+            topic_prefix=unique_prefix(),
+            retry=FAST_RETRY,
+            create_topics=t.ALL,
+        )
+    await made.start()
+    try:
+        yield made
+    finally:
+        await made.stop()
