@@ -155,9 +155,7 @@ class KafkaBus:
     async def wait_ready(self) -> None:
         await self._ready.wait()
 
-    async def publish(
-        self, topic: str, key: str, value: bytes, headers: Mapping[str, str]
-    ) -> None:
+    async def publish(self, topic: str, key: str, value: bytes, headers: Mapping[str, str]) -> None:
         producer = self._producer
         if producer is None or not self._ready.is_set():
             raise BusUnavailable("kafka is not connected")

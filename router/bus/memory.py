@@ -113,9 +113,7 @@ class MemoryBus:
             found = self._logs[tp] = _Log(self.retention)
         return found
 
-    async def publish(
-        self, topic: str, key: str, value: bytes, headers: Mapping[str, str]
-    ) -> None:
+    async def publish(self, topic: str, key: str, value: bytes, headers: Mapping[str, str]) -> None:
         if not self._running:
             raise BusUnavailable("memory bus is not running")
         partition = partition_for(key, self.partitions)

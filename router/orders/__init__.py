@@ -1,0 +1,1 @@
+"""Order sources: the OrderSource protocol and the shops behind it."""

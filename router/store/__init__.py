@@ -1,0 +1,1 @@
+"""State: SQLAlchemy async models + Alembic; SQLite by default, PostgreSQL in production."""

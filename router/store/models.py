@@ -1,0 +1,190 @@
+"""Tables: the processed-event ledger, conversations, messages, decisions, deliveries, and the
+project's own shop tables (orders, shipments, tracking events) that the demo store uses.
+
+Schema changes go through Alembic (router/store/migrations); these models are the source the
+migrations are written from.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out — also on SQLite, which stores naive text."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: the store keeps timezone-aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class ProcessedEvent(Base):
+    """Idempotence: a consumer records each event id it finished, in the same transaction."""
+
+    __tablename__ = "processed_events"
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Message(Base):
+    """Every message in and out; `seq` orders a conversation and is the chat mailbox cursor."""
+
+    __tablename__ = "messages"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(512), unique=True)
+    conversation_key: Mapped[str] = mapped_column(ForeignKey("conversations.key"))
+    direction: Mapped[str] = mapped_column(String(8))  # "in" | "out"
+    channel: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_messages_conversation_seq", "conversation_key", "seq"),)
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    inbound_id: Mapped[str] = mapped_column(String(512), unique=True)
+    conversation_key: Mapped[str] = mapped_column(String(512), index=True)
+    intent: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(String(128))
+    wismo: Mapped[bool] = mapped_column(Boolean)
+    confidence: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]]
+    decided_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    outbound_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # "sent" | "failed"
+    provider_message_id: Mapped[str | None] = mapped_column(String(256))
+    error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime]
+
+
+class ShopOrder(Base):
+    """The project's own order table (the demo shop; also usable as a real source)."""
+
+    __tablename__ = "shop_orders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_name: Mapped[str] = mapped_column(String(256))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    placed_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32))  # open | cancelled | closed
+    fulfillment_status: Mapped[str] = mapped_column(String(32))  # unfulfilled | partial | ...
+    promised_by: Mapped[date | None] = mapped_column(Date)
+    expected_ship_by: Mapped[date | None] = mapped_column(Date)
+    total: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3))
+    ship_city: Mapped[str] = mapped_column(String(128))
+    ship_postcode: Mapped[str] = mapped_column(String(16))
+    ship_country: Mapped[str] = mapped_column(String(2))
+    updated_at: Mapped[datetime]
+
+    shipments: Mapped[list[ShopShipment]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="ShopShipment.id"
+    )
+
+
+class ShopShipment(Base):
+    __tablename__ = "shop_shipments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("shop_orders.id", ondelete="CASCADE"))
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str] = mapped_column(String(64), index=True)
+    tracking_url: Mapped[str | None] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(32))
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    estimated_delivery: Mapped[date | None] = mapped_column(Date)
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    order: Mapped[ShopOrder] = relationship(back_populates="shipments")
+    events: Mapped[list[ShopTrackingEvent]] = relationship(
+        back_populates="shipment",
+        cascade="all, delete-orphan",
+        order_by="ShopTrackingEvent.occurred_at",
+    )
+
+
+class ShopTrackingEvent(Base):
+    __tablename__ = "shop_tracking_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shipment_id: Mapped[int] = mapped_column(
+        ForeignKey("shop_shipments.id", ondelete="CASCADE"), index=True
+    )
+    occurred_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(256))
+
+    shipment: Mapped[ShopShipment] = relationship(back_populates="events")
