@@ -1,0 +1,1 @@
+"""One voice: decisions rendered into the words every channel sends."""

@@ -1,0 +1,1 @@
+"""Resolve: identity, reasoning over order and carrier facts, the decision. Pure functions."""
