@@ -197,6 +197,9 @@ class Decision(Event):
     entities: Entities = Field(default_factory=Entities)
     action: Action
     rule: str = Field(description="The policy rule that fired")
+    notes: list[str] = Field(
+        default_factory=list, description="What the facts mean: late, stale:<tracking>:<days>…"
+    )
     identity: IdentityCheck
     asked_for: list[str] = Field(default_factory=list)
     order: OrderFacts | None = None

@@ -1,0 +1,1 @@
+"""Channel adapters: one folder per provider, each listed once in channels/registry.py."""

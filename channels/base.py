@@ -1,0 +1,50 @@
+"""The Channel protocol: every provider folder implements it, the registry lists it once.
+
+Inbound: a channel mounts its webhook routes (only in processes that run the ingest role),
+verifies and parses each request into InboundMessage(s), and calls `ctx.ingest.accept`; it
+answers 2xx only after that returned. Outbound: `send` delivers one OutboundMessage and
+returns the provider's message id; raising means "retry me" to the dispatch role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from router.dispatch import SendResult
+from router.events import OutboundMessage
+from router.ingest import Ingest
+from router.live import ConversationFeed
+from router.settings import Settings
+from router.store.db import Database
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What the composition root hands every channel."""
+
+    settings: Settings
+    config: Mapping[str, Any]  # this channel's own section: settings.channels[<name>]
+    ingest: Ingest
+    db: Database
+    feed: ConversationFeed
+    clock: Callable[[], datetime]
+
+
+class Channel(Protocol):
+    name: str
+
+    def routes(self) -> Iterable[web.AbstractRouteDef]:
+        """Webhook and page routes, mounted by the ingest role."""
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...
+
+    async def close(self) -> None:
+        """Release connections; called at shutdown before the HTTP server stops."""
+
+
+ChannelFactory = Callable[[ChannelContext], Channel]

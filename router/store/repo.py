@@ -1,0 +1,178 @@
+"""The queries the roles need. Each turn is written in one transaction with its ledger row,
+so a redelivered event either finds the ledger row (and is skipped) or finds nothing at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.events import Decision, InboundMessage, OutboundMessage
+from router.store.db import Database
+from router.store.models import (
+    Base,
+    Conversation,
+    DecisionRow,
+    Delivery,
+    Message,
+    ProcessedEvent,
+)
+
+
+async def _insert_ignore(
+    session: AsyncSession, model: type[Base], values: Mapping[str, Any]
+) -> None:
+    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+
+
+async def is_processed(db: Database, consumer: str, event_id: str) -> bool:
+    async with db.session() as session:
+        found = await session.get(ProcessedEvent, (consumer, event_id))
+    return found is not None
+
+
+async def _touch_conversation(
+    session: AsyncSession, key: str, channel: str, provider: str, now: datetime
+) -> None:
+    await _insert_ignore(
+        session,
+        Conversation,
+        {
+            "key": key,
+            "channel": channel,
+            "provider": provider,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    conversation = await session.get(Conversation, key)
+    if conversation is not None:
+        conversation.updated_at = now
+
+
+async def record_turn(
+    db: Database, consumer: str, inbound: InboundMessage, decision: Decision, now: datetime
+) -> None:
+    """The inbound message, its decision and the ledger row, atomically."""
+    async with db.session() as session, session.begin():
+        await _touch_conversation(
+            session, inbound.conversation_key, inbound.channel, inbound.provider, now
+        )
+        await _insert_ignore(
+            session,
+            Message,
+            {
+                "event_id": inbound.event_id,
+                "conversation_key": inbound.conversation_key,
+                "direction": "in",
+                "channel": inbound.channel,
+                "text": inbound.text,
+                "payload": {"sender": inbound.sender.id},
+                "created_at": inbound.received_at,
+            },
+        )
+        await _insert_ignore(
+            session,
+            DecisionRow,
+            {
+                "id": decision.event_id,
+                "inbound_id": decision.inbound_id,
+                "conversation_key": decision.conversation_key,
+                "intent": decision.intent,
+                "action": decision.action.value,
+                "rule": decision.rule,
+                "wismo": decision.wismo,
+                "confidence": decision.confidence,
+                "language": decision.language,
+                "payload": decision.model_dump(mode="json"),
+                "decided_at": decision.occurred_at,
+            },
+        )
+        await _insert_ignore(
+            session,
+            ProcessedEvent,
+            {"consumer": consumer, "event_id": inbound.event_id, "processed_at": now},
+        )
+
+
+async def record_delivery(
+    db: Database,
+    consumer: str,
+    outbound: OutboundMessage,
+    *,
+    provider_message_id: str | None,
+    now: datetime,
+) -> None:
+    """The sent message (also the chat mailbox), its delivery and the ledger row, atomically."""
+    async with db.session() as session, session.begin():
+        await _touch_conversation(
+            session, outbound.conversation_key, outbound.channel, outbound.provider, now
+        )
+        await _insert_ignore(
+            session,
+            Message,
+            {
+                "event_id": outbound.event_id,
+                "conversation_key": outbound.conversation_key,
+                "direction": "out",
+                "channel": outbound.channel,
+                "text": outbound.text,
+                "payload": {
+                    "links": [link.model_dump() for link in outbound.links],
+                    "quick_replies": outbound.quick_replies,
+                    "in_reply_to": outbound.inbound_id,
+                },
+                "created_at": now,
+            },
+        )
+        await _insert_ignore(
+            session,
+            Delivery,
+            {
+                "outbound_id": outbound.event_id,
+                "channel": outbound.channel,
+                "status": "sent",
+                "provider_message_id": provider_message_id,
+                "error": None,
+                "delivered_at": now,
+            },
+        )
+        await _insert_ignore(
+            session,
+            ProcessedEvent,
+            {"consumer": consumer, "event_id": outbound.event_id, "processed_at": now},
+        )
+
+
+async def messages_after(
+    db: Database, conversation_key: str, after_seq: int, *, limit: int = 100
+) -> list[Message]:
+    query = (
+        select(Message)
+        .where(Message.conversation_key == conversation_key, Message.seq > after_seq)
+        .order_by(Message.seq)
+        .limit(limit)
+    )
+    async with db.session() as session:
+        return list((await session.execute(query)).scalars().all())
+
+
+async def last_decision(db: Database, conversation_key: str, since: datetime) -> Decision | None:
+    """The conversation's latest decision after `since`: what we asked, what we were told."""
+    query = (
+        select(DecisionRow.payload)
+        .where(DecisionRow.conversation_key == conversation_key, DecisionRow.decided_at >= since)
+        .order_by(DecisionRow.decided_at.desc())
+        .limit(1)
+    )
+    async with db.session() as session:
+        payload = (await session.execute(query)).scalar_one_or_none()
+    return None if payload is None else Decision.model_validate(payload)
