@@ -74,7 +74,8 @@ class Lookups:
 def merge(result: Result, context: Context) -> Result:
     """A follow-up ("alice@example.com") continues the question we asked about."""
     entities = Entities(
-        order_numbers=_union(result.entities.order_numbers, context.entities.order_numbers),
+        # A number named now replaces the one we were talking about; factors accumulate.
+        order_numbers=result.entities.order_numbers or context.entities.order_numbers,
         tracking_numbers=result.entities.tracking_numbers or context.entities.tracking_numbers,
         emails=_union(result.entities.emails, context.entities.emails),
         phones=_union(result.entities.phones, context.entities.phones),
