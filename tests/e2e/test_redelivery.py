@@ -96,7 +96,8 @@ async def test_killed_pipeline_consumer_is_redelivered_and_answered_once(
         survivor = service.bus.consumer([t.INBOUND], group, pipeline(service, service.bus).handle)
         await survivor.start()
         async with asyncio.timeout(WAIT):
-            while not await repo.is_processed(service.db, CONSUMER, inbound_id):
+            # The ledger is in the database: there is no in-process event to wait on.
+            while not await repo.is_processed(service.db, CONSUMER, inbound_id):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
 
         # A later message on the same conversation is dispatched after the duplicate reply
