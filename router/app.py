@@ -42,7 +42,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-
 class Service:
     def __init__(
         self,

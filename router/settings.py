@@ -58,8 +58,7 @@ class DatabaseSettings(BaseModel):
 
 
 class BrandSettings(BaseModel):
-    name: str = "Demo Shop"
-    sign_off: str = "— the Demo Shop team"
+    name: str = Field(default="Demo Shop", description="Shown on the chat page")
 
 
 class ClassifierSettings(BaseModel):
