@@ -97,7 +97,7 @@ async def test_killed_pipeline_consumer_is_redelivered_and_answered_once(
         await survivor.start()
         async with asyncio.timeout(WAIT):
             # The ledger is in the database: there is no in-process event to wait on.
-            while not await repo.is_processed(service.db, CONSUMER, inbound_id):  # noqa: ASYNC110
+            while not await repo.is_processed(service.db, CONSUMER, inbound_id):
                 await asyncio.sleep(0.05)
 
         # A later message on the same conversation is dispatched after the duplicate reply
