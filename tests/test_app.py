@@ -1,0 +1,74 @@
+"""The composition root: which roles run, which routes exist, readiness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+
+from router.app import Service
+from router.settings import BusSettings, Settings
+
+
+def settings(tmp_path: Path, **extra: object) -> Settings:
+    return Settings.model_validate(
+        {
+            "host": "127.0.0.1",
+            "port": 0,
+            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/app.db"},
+            **extra,
+        }
+    )
+
+
+async def test_pipeline_only_process_has_no_channel_routes(tmp_path: Path) -> None:
+    service = Service(settings(tmp_path, roles=["pipeline"]))
+    await service.start()
+    try:
+        assert service.pipeline is not None
+        assert service.dispatcher is None
+        assert len(service.consumers) == 1
+        async with aiohttp.ClientSession() as http:
+            base = f"http://127.0.0.1:{service.port}"
+            async with http.get(f"{base}/") as resp:
+                assert resp.status == 404
+            async with http.get(f"{base}/readyz") as resp:
+                assert resp.status == 200
+                assert await resp.json() == {"bus": True, "database": True}
+            async with http.get(f"{base}/healthz") as resp:
+                assert await resp.json() == {"status": "ok"}
+    finally:
+        await service.stop()
+
+
+async def test_ingest_only_process_serves_the_chat_but_consumes_nothing(tmp_path: Path) -> None:
+    service = Service(settings(tmp_path, roles=["ingest"]))
+    await service.start()
+    try:
+        assert service.consumers == []
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{service.port}/") as resp,
+        ):
+            assert resp.status == 200
+            assert "Demo Shop" in await resp.text()
+    finally:
+        await service.stop()
+
+
+async def test_consumer_groups_carry_the_topic_prefix(tmp_path: Path) -> None:
+    service = Service(settings(tmp_path, bus=BusSettings(topic_prefix="staging.")))
+    assert service.group("pipeline") == "staging.wismo-pipeline"
+    assert service.group("dispatch") == "staging.wismo-dispatch"
+
+
+async def test_demo_flag_seeds_the_shop(tmp_path: Path) -> None:
+    service = Service(settings(tmp_path, demo=True, roles=["pipeline"]))
+    await service.start()
+    try:
+        assert service.pipeline is not None
+        order = await service.pipeline.orders.by_number("1011", now=service.clock())
+        assert order is not None
+        assert {s.carrier for s in order.shipments} == {"UPS", "FedEx"}
+    finally:
+        await service.stop()
