@@ -78,7 +78,9 @@ def _schema(*, check: bool) -> int:
                     print(f"{name}: {issue}")
         for name in stale:
             print(f"stale: {name} (run `wismo schema`)")
-        return 1 if stale else 0
+        for name in schemas.orphans():
+            print(f"orphan: {name} is published but no event class produces it any more")
+        return 1 if stale or schemas.orphans() else 0
     written, refused = schemas.write()
     for name in written:
         print(f"wrote {schemas.DIRECTORY / name}")

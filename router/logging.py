@@ -13,6 +13,7 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
+import phonenumbers
 import structlog
 
 EMAIL = re.compile(r"([\w.+-])[\w.+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
@@ -20,12 +21,13 @@ PHONE = re.compile(
     r"(?<![\w+])(?:\+\d[\d\s().-]{7,18}\d|\(\d{3}\)\s?\d{3}[\s.-]\d{4}|\d{3}[\s.-]\d{3}[\s.-]\d{4})(?!\w)"
 )
 STREET = re.compile(
-    r"\b\d{1,6}\s+(?:[A-Z][\w'.-]*\s+){1,4}"
+    r"\b\d{1,6}[A-Za-z]?\s+(?:[A-Z][\w'.-]*\s+){1,4}"
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|"
-    r"Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq|Strasse|Straße|Calle|Rue|Rua)\b\.?"
-    r"(?:\s+(?:NW|NE|SW|SE|N|S|E|W))?",
+    r"Terrace|Parkway|Pkwy|Highway|Hwy|Square|Sq)\b\.?(?:\s+(?:NW|NE|SW|SE|N|S|E|W)\b)?"
+    r"|\b(?:Rue|Calle|Rua|Via|Avenida|Avenue|Chemin|Boulevard)\s+(?:[\w'.-]+\s+){1,5}\d{1,5}\b"
+    r"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|weg|gasse|platz|allee)\s+\d{1,5}[a-z]?\b",
 )
-SENSITIVE_KEYS = frozenset({"email", "phone", "address", "street", "password", "secret", "token"})
+SENSITIVE_KEY_PARTS = ("email", "phone", "address", "street", "password", "secret", "token")
 
 
 def _phone_mask(m: re.Match[str]) -> str:
@@ -36,12 +38,20 @@ def _phone_mask(m: re.Match[str]) -> str:
 def mask(text: str) -> str:
     text = EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
     text = STREET.sub("<street address>", text)
-    return PHONE.sub(_phone_mask, text)
+    text = PHONE.sub(_phone_mask, text)
+    if sum(c.isdigit() for c in text) < 7:
+        return text
+    # Numbers without separators ("4155550134") only libphonenumber can tell from ids.
+    found = list(phonenumbers.PhoneNumberMatcher(text, "US", leniency=phonenumbers.Leniency.VALID))
+    for match in reversed(found):
+        digits = re.sub(r"\D", "", match.raw_string)
+        text = text[: match.start] + "<phone …" + digits[-2:] + ">" + text[match.end :]
+    return text
 
 
 def _mask_value(key: str, value: Any) -> Any:
     if isinstance(value, str):
-        if key.lower() in SENSITIVE_KEYS and value:
+        if value and any(part in key.lower() for part in SENSITIVE_KEY_PARTS):
             return "<redacted>"
         return mask(value)
     if isinstance(value, dict):

@@ -78,7 +78,7 @@ class Pipeline:
             now=now,
             threshold=self.settings.classifier.threshold,
         )
-        reply = render(resolution, self.settings.brand, now)
+        reply = render(resolution, now)
         decision = Decision(
             event_id=Decision.make_id(inbound.event_id),
             trace_id=inbound.trace_id,

@@ -7,6 +7,7 @@ Precedence, highest first: arguments, environment, the TOML file named by WISMO_
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -106,18 +107,23 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+_explicit_config: ContextVar[str | None] = ContextVar("wismo_config_file", default=None)
+
+
 def _config_file() -> Path | None:
-    name = os.environ.get("WISMO_CONFIG_FILE")
+    name = _explicit_config.get() or os.environ.get("WISMO_CONFIG_FILE")
     if not name:
         return None
     path = Path(name)
     if not path.is_file():
-        raise FileNotFoundError(f"WISMO_CONFIG_FILE={name} does not exist")
+        raise FileNotFoundError(f"config file {name} does not exist")
     return path
 
 
 def load(config_file: str | None = None, **overrides: Any) -> Settings:
     """Settings from env + file, with explicit overrides (CLI flags) on top."""
-    if config_file is not None:
-        os.environ["WISMO_CONFIG_FILE"] = config_file
-    return Settings(**overrides)
+    token = _explicit_config.set(config_file)
+    try:
+        return Settings(**overrides)
+    finally:
+        _explicit_config.reset(token)

@@ -18,9 +18,11 @@ from router.tracking.numbers import find_in_text
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
-# Order numbers: "#1001", "order 1001", "order no. 1001", "order number: A-1001",
-# and Amazon-style "123-1234567-1234567" anywhere.
+# Order numbers: Amazon-style "123-1234567-1234567" anywhere (first, so "order 123-…" is not
+# cut short), "#1001", "order 1001", "order no. 1001", "order number: A-1001".
+AMAZON = re.compile(r"\b(?P<n>\d{3}-\d{7}-\d{7})\b")
 ORDER_PATTERNS: tuple[re.Pattern[str], ...] = (
+    AMAZON,
     re.compile(r"(?<![\w#])#\s?(?P<n>[A-Z]{0,3}-?\d{3,10})\b", re.IGNORECASE),
     re.compile(
         r"\b(?:order|ord|pedido|commande|bestellung|encomenda|ordine|bestelling)"
@@ -28,15 +30,26 @@ ORDER_PATTERNS: tuple[re.Pattern[str], ...] = (
         r"(?P<n>[A-Z]{0,3}-?\d{3,10})\b",
         re.IGNORECASE,
     ),
-    re.compile(r"\b(?P<n>\d{3}-\d{7}-\d{7})\b"),
 )
 
-# Only when we just asked for an order number: a bare "1001" is then the answer.
-BARE_ORDER = re.compile(r"(?<![\w#-])(?P<n>[A-Z]{0,3}-?\d{3,10})(?![\w-])", re.IGNORECASE)
+# Only when we just asked for an order number: a bare "1001" is then the answer (not a price,
+# a decimal, or part of a longer token).
+BARE_ORDER = re.compile(
+    r"(?<![\w#$€£¥.,-])(?P<n>[A-Z]{0,3}-?\d{3,10})(?![\w-]|[.,]\d)", re.IGNORECASE
+)
+
+# "#4821" after these words is somebody else's reference, not an order number.
+NOT_AN_ORDER_BEFORE = re.compile(
+    r"\b(?:case|ticket|ref|reference|invoice|claim|incident|confirmation|room|flight|"
+    r"account|acct|customer)\s*(?:no\.?|nr\.?|number|id)?\s*[:#]?\s*#?\s*$",
+    re.IGNORECASE,
+)
 
 POSTCODES: tuple[re.Pattern[str], ...] = (
-    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b"),  # UK
-    re.compile(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b"),  # CA
+    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}\b", re.IGNORECASE),  # UK
+    re.compile(  # Canada
+        r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z]\s?\d[ABCEGHJ-NPRSTV-Z]\d\b", re.IGNORECASE
+    ),
     re.compile(r"(?i:\b(?:zip|zip code|postcode|postal code|plz|cp)\b)\s*:?\s*(\d{5}(?:-\d{4})?)"),
 )
 
@@ -86,14 +99,6 @@ def extract(text: str, *, region: str = DEFAULT_REGION, expect_order: bool = Fal
         phones.append(phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164))
         taken.append(span)
 
-    orders: list[tuple[int, str]] = []
-    for pattern in (*ORDER_PATTERNS, BARE_ORDER) if expect_order else ORDER_PATTERNS:
-        for m in pattern.finditer(text):
-            span = Span(m.start("n"), m.end("n"))
-            if _free(span, taken):
-                orders.append((span.start, m.group("n").upper()))
-                taken.append(span)
-
     postcodes = []
     for pattern in POSTCODES:
         for m in pattern.finditer(text):
@@ -101,6 +106,18 @@ def extract(text: str, *, region: str = DEFAULT_REGION, expect_order: bool = Fal
             span = Span(m.start(group), m.end(group))
             if _free(span, taken):
                 postcodes.append(m.group(group).upper())
+                taken.append(span)
+
+    orders: list[tuple[int, str]] = []
+    for pattern in (*ORDER_PATTERNS, BARE_ORDER) if expect_order else ORDER_PATTERNS:
+        for m in pattern.finditer(text):
+            span = Span(m.start("n"), m.end("n"))
+            before = max(0, m.start() - 40)
+            someone_elses = pattern is not AMAZON and NOT_AN_ORDER_BEFORE.search(
+                text, before, m.start()
+            )
+            if _free(span, taken) and not someone_elses:
+                orders.append((span.start, m.group("n").upper()))
                 taken.append(span)
 
     return Entities(

@@ -32,7 +32,8 @@ def detect(text: str, *, hint: str | None = None) -> str:
     words = [w.translate(ACCENTS) for w in WORD.findall(text.casefold())]
     scores = {lang: sum(w in stop for w in words) for lang, stop in STOPWORDS.items()}
     best = max(scores, key=lambda lang: scores[lang])
-    fallback = hint if hint in SUPPORTED else "en"
+    primary = hint.split("-", 1)[0].split("_", 1)[0].lower() if hint else None  # BCP 47: fr-CA
+    fallback = primary if primary in SUPPORTED else "en"
     if scores[best] >= 2 and scores[best] > scores.get(fallback, 0):
         return best
     return fallback

@@ -207,7 +207,10 @@ class RuleClassifier:
         entities = extract(text, expect_order=expect_order)
         folded = _fold(text)
         language = detect(text, hint=language_hint)
+        has_order = bool(entities.order_numbers or entities.tracking_numbers)
         for rule in RULES:
+            if rule.intent == "greeting_thanks" and has_order:
+                continue  # "Thanks! Order #1001, alice@…" is a question, not small talk
             if rule.pattern.search(folded):
                 return Result(
                     intent=rule.intent,

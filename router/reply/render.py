@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from router.events import Link, OrderFacts, ShipmentFacts, ShipmentStatus
 from router.resolve.decide import Resolution
-from router.settings import BrandSettings
 
 S = ShipmentStatus
 
@@ -54,7 +53,7 @@ GREETING_TEXT = (
 )
 
 
-def render(resolution: Resolution, brand: BrandSettings, now: datetime) -> Reply:
+def render(resolution: Resolution, now: datetime) -> Reply:
     numbers = ", ".join(f"#{n}" for n in resolution.entities.order_numbers[:3])
     rule = resolution.rule
     if rule == "greeting":
@@ -130,6 +129,10 @@ def _order_reply(order: OrderFacts, notes: list[str], now: datetime) -> Reply:
     return Reply("\n".join(lines), links=links)
 
 
+def _colon(detail: str) -> str:
+    return f": {detail}" if detail else ""
+
+
 def _shipment_sentence(s: ShipmentFacts, notes: list[str], now: datetime) -> str:
     today = now.date()
     carrier = f"{s.carrier} {s.tracking_number}".strip()
@@ -144,23 +147,30 @@ def _shipment_sentence(s: ShipmentFacts, notes: list[str], now: datetime) -> str
             else (f" Expected {day(s.estimated_delivery)}.")
         )
     status = s.status
+    said = f" ({detail})" if detail else ""
     if status == S.DELIVERED:
         at = f" on {day(s.delivered_at)}" if s.delivered_at else when
-        text = f"delivered{at}{where} ({detail}) with {carrier}."
+        text = f"delivered{at}{where}{said} with {carrier}."
     elif status == S.OUT_FOR_DELIVERY:
         text = f"out for delivery today{where} with {carrier}."
     elif status == S.AVAILABLE_FOR_PICKUP:
-        text = f"ready for pickup{where} ({detail}) with {carrier}."
+        text = f"ready for pickup{where}{said} with {carrier}."
     elif status == S.PRE_TRANSIT:
         text = f"a {carrier} label was created{when}, but the carrier hasn't picked it up yet.{eta}"
     elif status == S.ATTEMPT_FAILED:
-        text = f"{carrier} tried to deliver it{when}: {detail}.{eta}"
+        text = f"{carrier} tried to deliver it{when}{_colon(detail)}.{eta}"
     elif status == S.EXCEPTION:
-        text = f"{carrier} reports a problem{when}{where}: {detail}.{eta}"
+        text = f"{carrier} reports a problem{when}{where}{_colon(detail)}.{eta}"
     elif status == S.RETURN_TO_SENDER:
-        text = f"{carrier} is returning it to us: {detail}."
+        text = f"{carrier} is returning it to us{_colon(detail)}."
     elif status == S.FAILURE:
-        text = f"{carrier} reports it could not be delivered: {detail}."
+        text = f"{carrier} reports it could not be delivered{_colon(detail)}."
+    elif status == S.CANCELLED:
+        text = f"the {carrier} shipment was cancelled{_colon(detail)}."
+    elif status == S.EXPIRED:
+        text = f"{carrier} stopped updating the tracking{when}{_colon(detail)}."
+    elif status == S.UNKNOWN:
+        text = f"{carrier} has no tracking information for it yet.{eta}"
     else:
         last = f" Last update{when}{where}: {detail}." if detail else ""
         text = f"on its way with {carrier}.{last}{eta}"

@@ -31,6 +31,7 @@ from router.resolve.reasoning import notes, order_facts
 MAX_ORDER_LOOKUPS = 3
 ASK_ORDER = "order_number"
 ASK_FACTOR = "email_or_phone"
+CONTINUATION_CONFIDENCE = 0.8
 
 
 class Context(Model):
@@ -86,12 +87,13 @@ def merge(result: Result, context: Context) -> Result:
         and context.intent is not None
         and (result.wismo or result.intent in ("other", "greeting_thanks"))
     )
-    if continues and not result.wismo:
-        assert context.intent is not None
-        return Result(
-            context.intent, context.intent.startswith("wismo."), 0.8, result.language, entities
-        )
-    return Result(result.intent, result.wismo, result.confidence, result.language, entities)
+    if not continues or context.intent is None:
+        return Result(result.intent, result.wismo, result.confidence, result.language, entities)
+    # The answer to our question: its own WISMO reading if it has one, else the question's.
+    intent = result.intent if result.wismo else context.intent
+    wismo = intent.startswith("wismo.")
+    confidence = max(result.confidence, CONTINUATION_CONFIDENCE) if wismo else result.confidence
+    return Result(intent, wismo, confidence, result.language, entities)
 
 
 def _union(first: list[str], second: list[str]) -> list[str]:

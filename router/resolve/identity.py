@@ -31,7 +31,9 @@ def normalize_phone(phone: str | None, region: str = "US") -> str | None:
 
 
 def normalize_postcode(postcode: str) -> str:
-    return re.sub(r"[\s-]", "", postcode).upper()
+    """Spaces and case do not matter; a US ZIP+4 compares by its five-digit ZIP."""
+    compact = re.sub(r"[\s-]", "", postcode).upper()
+    return compact[:5] if re.fullmatch(r"\d{9}", compact) else compact
 
 
 def verify(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,9 +66,14 @@ def write(directory: Path = DIRECTORY) -> tuple[list[str], dict[str, list[str]]]
     return written, refused
 
 
+def orphans(directory: Path = DIRECTORY) -> list[str]:
+    """Published files of an event type that no longer exists (a newer version is fine)."""
+    return [name for name in published(directory) if name.split(".v")[0] not in EVENT_TYPES]
+
+
 def problems(old: Schema, new: Schema) -> list[str]:
     """Every way `new` fails to accept what `old` accepted."""
-    return list(_compare(old, new, old, new, "$"))
+    return list(_compare(old, new, _Walk(old, new), "$"))
 
 
 def _resolve(node: Schema, root: Schema) -> Schema:
@@ -124,26 +130,48 @@ def _json_type(value: Any) -> str:
     return "object"
 
 
-def _compare(
-    old: Schema, new: Schema, old_root: Schema, new_root: Schema, path: str
-) -> Iterator[str]:
-    old = _resolve(old, old_root)
-    new = _resolve(new, new_root)
-    old_branches = [_resolve(b, old_root) for b in _branches(old)]
-    new_branches = [_resolve(b, new_root) for b in _branches(new)]
+@dataclass
+class _Walk:
+    old_root: Schema
+    new_root: Schema
+    seen: set[tuple[str, str]] = field(default_factory=set)  # $ref pairs already compared
+
+
+def _compare(old: Schema, new: Schema, walk: _Walk, path: str) -> Iterator[str]:
+    old_ref, new_ref = old.get("$ref"), new.get("$ref")
+    if isinstance(old_ref, str) and isinstance(new_ref, str):
+        if (old_ref, new_ref) in walk.seen:  # a recursive model: already being compared
+            return
+        walk.seen.add((old_ref, new_ref))
+    old = _resolve(old, walk.old_root)
+    new = _resolve(new, walk.new_root)
+    old_branches = [_resolve(b, walk.old_root) for b in _branches(old)]
+    new_branches = [_resolve(b, walk.new_root) for b in _branches(new)]
     if len(old_branches) > 1 or len(new_branches) > 1:
         for branch in old_branches:
-            attempts = [list(_compare(branch, nb, old_root, new_root, path)) for nb in new_branches]
+            attempts = [list(_compare(branch, nb, walk, path)) for nb in new_branches]
             if not any(not issues for issues in attempts):
-                best = min(attempts, key=len)
-                yield from best or [f"{path}: a type it accepted is no longer accepted"]
+                yield from min(attempts, key=len)
         return
-    yield from _compare_single(old, new, old_root, new_root, path)
+    yield from _compare_single(old, new, walk, path)
 
 
-def _compare_single(
-    old: Schema, new: Schema, old_root: Schema, new_root: Schema, path: str
-) -> Iterator[str]:
+# (keyword, True when a smaller new value is stricter)
+LIMITS = (
+    ("maxLength", True),
+    ("maxItems", True),
+    ("maxProperties", True),
+    ("maximum", True),
+    ("exclusiveMaximum", True),
+    ("minLength", False),
+    ("minItems", False),
+    ("minProperties", False),
+    ("minimum", False),
+    ("exclusiveMinimum", False),
+)
+
+
+def _compare_single(old: Schema, new: Schema, walk: _Walk, path: str) -> Iterator[str]:
     old_types, new_types = _types(old), _types(new)
     if new_types is not None and (old_types is None or not old_types <= new_types):
         yield f"{path}: type narrowed from {sorted(old_types or ['any'])} to {sorted(new_types)}"
@@ -153,36 +181,31 @@ def _compare_single(
         new_values = new.get("enum", [new.get("const")] if "const" in new else [])
         if old_values is None or not all(v in new_values for v in old_values):
             yield f"{path}: allowed values narrowed to {new_values}"
-    for key, stricter in (
-        ("maxLength", "<"),
-        ("maxItems", "<"),
-        ("maximum", "<"),
-        ("minLength", ">"),
-        ("minItems", ">"),
-        ("minimum", ">"),
-    ):
+    for key, smaller_is_stricter in LIMITS:
         if key in new:
             if key not in old:
                 yield f"{path}: new limit {key}={new[key]}"
-            elif (new[key] < old[key]) if stricter == "<" else (new[key] > old[key]):
+            elif (new[key] < old[key]) if smaller_is_stricter else (new[key] > old[key]):
                 yield f"{path}: {key} changed from {old[key]} to {new[key]}"
-    for key in ("pattern", "format"):
+    for key in ("pattern", "format", "multipleOf"):
         if key in new and new.get(key) != old.get(key):
             yield f"{path}: {key} changed from {old.get(key)!r} to {new[key]!r}"
+    if new.get("uniqueItems") and not old.get("uniqueItems"):
+        yield f"{path}: items must now be unique"
     old_props: dict[str, Schema] = old.get("properties", {})
     new_props: dict[str, Schema] = new.get("properties", {})
     for name, old_prop in old_props.items():
         if name not in new_props:
             yield f"{path}.{name}: field removed"
             continue
-        yield from _compare(old_prop, new_props[name], old_root, new_root, f"{path}.{name}")
+        yield from _compare(old_prop, new_props[name], walk, f"{path}.{name}")
     old_required = set(old.get("required", []))
     for name in sorted(set(new.get("required", [])) - old_required):
         yield f"{path}.{name}: new required field"
     if "items" in old and "items" in new:
-        yield from _compare(old["items"], new["items"], old_root, new_root, f"{path}[]")
+        yield from _compare(old["items"], new["items"], walk, f"{path}[]")
     old_extra, new_extra = old.get("additionalProperties"), new.get("additionalProperties")
     if isinstance(old_extra, dict) and isinstance(new_extra, dict):
-        yield from _compare(old_extra, new_extra, old_root, new_root, f"{path}{{}}")
+        yield from _compare(old_extra, new_extra, walk, f"{path}{{}}")
     elif old_extra not in (None, False) and new_extra is False:
         yield f"{path}: extra keys no longer allowed"
