@@ -2,9 +2,9 @@
 
 Idempotent: a redelivered message whose turn was recorded is skipped; one that was not is
 decided again and republished with the same ids (decision:/reply:/escalation:<inbound id>),
-which dispatch and every other consumer dedupe. The turn (message, decision, ledger row) is
-written only after the publishes succeeded, so a crash in between means a redelivery, never
-a lost reply.
+which dispatch and every other consumer dedupe. The customer's message is recorded first (so
+a conversation reads question → answer); the decision and the ledger row are written only
+after the publishes succeeded, so a crash in between means a redelivery, never a lost reply.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class Pipeline:
     async def _handle(self, inbound: InboundMessage) -> None:
         now = self.clock()
         context = await self._context(inbound, now)
+        await repo.record_inbound(self.db, inbound, now)
         raw = self.classifier.classify(
             inbound.text,
             language_hint=inbound.language,
@@ -122,7 +123,7 @@ class Pipeline:
         if decision.action == Action.ESCALATE:
             await publish_event(self.bus, t.ESCALATIONS, _escalation(inbound, decision, now))
         await publish_event(self.bus, t.OUTBOUND, outbound)
-        await repo.record_turn(self.db, CONSUMER, inbound, decision, now)
+        await repo.record_decision(self.db, CONSUMER, decision, now)
         self.metrics.decisions.labels(intent=decision.intent, action=decision.action.value).inc()
         log.info(
             "decided",

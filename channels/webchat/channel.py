@@ -9,8 +9,12 @@ WebSocket protocol (JSON text frames):
                     "links": [{"label", "url"}], "quick_replies": […], "at": iso8601}
                    {"type": "error", "code": …, "message": …, "id": <client id or null>}
                    {"type": "pong"}
-Error codes: bad_frame, bad_utf8, empty, too_long, rate_limited, unavailable. An error frame
-never closes the connection. `?session=<token>&after=<seq>` resumes a conversation.
+Error codes: bad_frame, bad_utf8 (a binary frame that is not UTF-8), empty, too_long,
+rate_limited, unavailable. An error frame never closes the connection. A *text* frame that is
+not UTF-8 breaks the WebSocket protocol itself: RFC 6455 requires closing that connection
+(code 1007), which aiohttp does; the process and every other connection carry on.
+`?session=<token>&after=<seq>` resumes a conversation. The rate limit is per session, so a
+reconnect does not reset it.
 
 Replies reach the browser from the conversation's mailbox (the messages table): dispatch writes
 them there and signals this process; sockets in other processes notice by polling.
@@ -97,7 +101,7 @@ class Rejected(Exception):
 
 
 class RateLimit:
-    """At most `limit` messages in any 60 s window, per connection or session."""
+    """At most `limit` messages in any 60 s window, per session."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -150,7 +154,7 @@ class WebChatChannel:
         self.sessions = Sessions(key)
         self.max_bytes = ctx.settings.max_message_bytes
         self._sockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
-        self._http_limits: OrderedDict[str, RateLimit] = OrderedDict()
+        self._limits: OrderedDict[str, RateLimit] = OrderedDict()
 
     def routes(self) -> Iterable[web.AbstractRouteDef]:
         return [
@@ -228,13 +232,12 @@ class WebChatChannel:
         else:
             await ws.send_json({"type": "session", "session": request.query["session"]})
         after = _int(request.query.get("after"), default=0)
-        limit = RateLimit(self.cfg.messages_per_minute)
         language = _language(request)
         pusher = asyncio.create_task(self._push(ws, f"{NAME}:{sid}", after))
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    await self._on_frame(ws, sid, msg.data, limit, language)
+                    await self._on_frame(ws, sid, msg.data, language)
                 elif msg.type == WSMsgType.BINARY:
                     try:
                         data = msg.data.decode("utf-8")
@@ -242,7 +245,7 @@ class WebChatChannel:
                         self.ctx.ingest.reject(NAME, "bad_utf8")
                         await _error(ws, "bad_utf8", "Frames must be UTF-8 JSON.")
                         continue
-                    await self._on_frame(ws, sid, data, limit, language)
+                    await self._on_frame(ws, sid, data, language)
                 elif msg.type == WSMsgType.ERROR:
                     log.info("webchat_socket_error", error=str(ws.exception()))
         finally:
@@ -257,7 +260,6 @@ class WebChatChannel:
         ws: web.WebSocketResponse,
         sid: str,
         data: str,
-        limit: RateLimit,
         language: str | None,
     ) -> None:
         client_id: str | None = None
@@ -270,30 +272,38 @@ class WebChatChannel:
                 await ws.send_json({"type": "pong"})
                 return
             client_id = frame.id
-            if not limit.allow():
-                raise Rejected("rate_limited", "Too many messages; please wait a minute.", 429)
-            await self._accept(self._inbound(sid, frame.id, frame.text, language))
+            inbound = self._inbound(sid, frame.id, frame.text, language)
+            self._check_rate(sid)
+            await self._accept(inbound)
         except Rejected as exc:
-            self.ctx.ingest.reject(NAME, exc.code)
+            self._count(exc)
             await _error(ws, exc.code, exc.message, client_id)
             return
         await ws.send_json({"type": "ack", "id": client_id})
 
     async def _push(self, ws: web.WebSocketResponse, key: str, after: int) -> None:
-        """Send the conversation's new messages as they are recorded."""
+        """Send the conversation's new messages as they are recorded.
+
+        If reading the mailbox fails, the socket is closed so the client reconnects and
+        resumes from its cursor, rather than staying open and silently getting nothing.
+        """
         cursor = after
-        with self.ctx.feed.listen(key) as changed:
-            while not ws.closed:
-                changed.clear()
-                rows = await repo.messages_after(self.ctx.db, key, cursor)
-                for row in rows:
-                    await ws.send_json(message_frame(row))
-                    cursor = row.seq
-                if rows:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self.cfg.poll_interval_s):
-                        await changed.wait()
+        try:
+            with self.ctx.feed.listen(key) as changed:
+                while not ws.closed:
+                    changed.clear()
+                    rows = await repo.messages_after(self.ctx.db, key, cursor)
+                    for row in rows:
+                        await ws.send_json(message_frame(row))
+                        cursor = row.seq
+                    if rows:
+                        continue
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self.cfg.poll_interval_s):
+                            await changed.wait()
+        except Exception as exc:
+            log.warning("webchat_push_failed", error=f"{type(exc).__name__}: {exc}")
+            await ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"please reconnect")
 
     # -- HTTP fallback ---------------------------------------------------------------------
 
@@ -309,26 +319,31 @@ class WebChatChannel:
                 if posted.session is not None:
                     raise Rejected("bad_session", "Unknown session.", status=401)
                 sid, token = self.sessions.new()
-            if not self._http_limit(sid).allow():
-                raise Rejected("rate_limited", "Too many messages; please wait a minute.", 429)
-            await self._accept(self._inbound(sid, posted.id, posted.text, _language(request)))
+            inbound = self._inbound(sid, posted.id, posted.text, _language(request))
+            self._check_rate(sid)
+            await self._accept(inbound)
         except Rejected as exc:
-            self.ctx.ingest.reject(NAME, exc.code)
+            self._count(exc)
             headers = {"Retry-After": "5"} if exc.status == 503 else None
             return web.json_response(
                 {"error": exc.code, "message": exc.message}, status=exc.status, headers=headers
             )
         return web.json_response({"id": posted.id, "session": token}, status=202)
 
-    def _http_limit(self, sid: str) -> RateLimit:
-        """Per-session limits for the HTTP fallback, the least recent forgotten first."""
-        limit = self._http_limits.get(sid)
+    def _check_rate(self, sid: str) -> None:
+        """Per-session limits shared by both transports, the least recent forgotten first."""
+        limit = self._limits.get(sid)
         if limit is None:
-            limit = self._http_limits[sid] = RateLimit(self.cfg.messages_per_minute)
-            while len(self._http_limits) > MAX_TRACKED_SESSIONS:
-                self._http_limits.popitem(last=False)
-        self._http_limits.move_to_end(sid)
-        return limit
+            limit = self._limits[sid] = RateLimit(self.cfg.messages_per_minute)
+            while len(self._limits) > MAX_TRACKED_SESSIONS:
+                self._limits.popitem(last=False)
+        self._limits.move_to_end(sid)
+        if not limit.allow():
+            raise Rejected("rate_limited", "Too many messages; please wait a minute.", 429)
+
+    def _count(self, exc: Rejected) -> None:
+        if exc.code != "unavailable":  # Ingest.accept already counted bus_unavailable
+            self.ctx.ingest.reject(NAME, exc.code)
 
     async def get_messages(self, request: web.Request) -> web.Response:
         sid = self.sessions.verify(request.query.get("session"))

@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 
-TOKEN = re.compile(r"^(?P<sid>[A-Za-z0-9_-]{22})\.(?P<sig>[A-Za-z0-9_-]{43})$")
+TOKEN = re.compile(r"(?P<sid>[A-Za-z0-9_-]{22})\.(?P<sig>[A-Za-z0-9_-]{43})")
 
 
 class Sessions:
@@ -32,7 +32,7 @@ class Sessions:
         """The session id if the token is ours, else None."""
         if not token:
             return None
-        m = TOKEN.match(token)
+        m = TOKEN.fullmatch(token)
         if m is None:
             return None
         if not hmac.compare_digest(m["sig"], self._sign(m["sid"])):

@@ -1,7 +1,8 @@
 """The built-in demo shop: 28 orders whose shipments cover every case the resolver handles.
 
 Times are offsets from `now` (the injected clock), so the demo tells the same story on any day:
-#1006 is always late, #1008 has always been silent for ten days. Tracking numbers carry valid
+#1006 is always late, #1008 has been silent for two weeks (at least 8 business days,
+holidays included). Tracking numbers carry valid
 check digits for their carrier (tests/orders/test_demo.py checks each one).
 """
 
@@ -39,7 +40,7 @@ CUSTOMERS = {
         "Diego Fernández", "diego@example.com", "+13125550199", "Chicago", "60601", "US"
     ),
     "emma": Customer(
-        "Emma Wilson", "emma.wilson@example.co.uk", "+447911123456", "London", "SW1A 1AA", "GB"
+        "Emma Wilson", "emma.wilson@example.co.uk", "+447700123456", "London", "SW1A 1AA", "GB"
     ),
     "farah": Customer(
         "Farah Khan", "farah.khan@example.com", "+12065550100", "Seattle", "98101", "US"
@@ -255,10 +256,10 @@ ORDERS: tuple[DemoOrder, ...] = (
     DemoOrder(
         "1008",
         "diego",
-        "no scan for 10 days",
-        -14,
+        "no scan for 14 days",
+        -18,
         99.00,
-        promised_day=-5,
+        promised_day=-9,
         shipments=(
             DemoShipment(
                 "USPS",
@@ -266,9 +267,9 @@ ORDERS: tuple[DemoOrder, ...] = (
                 S.IN_TRANSIT,
                 eta_day=None,
                 scans=(
-                    _label(-13, "Atlanta, GA"),
-                    _picked(-12, "Atlanta, GA"),
-                    DemoScan(-10, S.IN_TRANSIT, "In transit to next facility", "Atlanta, GA"),
+                    _label(-17, "Atlanta, GA"),
+                    _picked(-16, "Atlanta, GA"),
+                    DemoScan(-14, S.IN_TRANSIT, "In transit to next facility", "Atlanta, GA"),
                 ),
             ),
         ),

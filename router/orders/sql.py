@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from router.events import FactSource, ShipmentStatus
@@ -29,8 +29,8 @@ class SqlOrderSource:
         self, *, email: str | None, phone: str | None, now: datetime, limit: int = 5
     ) -> list[Order]:
         clauses = []
-        if email:
-            clauses.append(ShopOrder.email == email.casefold())
+        if email and email.strip():
+            clauses.append(func.lower(ShopOrder.email) == email.strip().casefold())
         if phone:
             clauses.append(ShopOrder.phone == phone)
         if not clauses:

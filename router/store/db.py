@@ -46,6 +46,7 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.closed = False
 
     def session(self) -> AsyncSession:
         return self.sessions()
@@ -58,6 +59,8 @@ class Database:
             await conn.run_sync(upgrade)
 
     async def ping(self) -> bool:
+        if self.closed:
+            return False
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
@@ -66,4 +69,5 @@ class Database:
         return True
 
     async def close(self) -> None:
+        self.closed = True
         await self.engine.dispose()

@@ -1,5 +1,6 @@
-"""The queries the roles need. Each turn is written in one transaction with its ledger row,
-so a redelivered event either finds the ledger row (and is skipped) or finds nothing at all.
+"""The queries the roles need. Every write is idempotent (insert-or-ignore on the event id),
+and each ledger row is written in the same transaction as the effect it vouches for, so a
+redelivered event either finds its ledger row (and is skipped) or is safely done again.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ async def _touch_conversation(
         conversation.updated_at = now
 
 
-async def record_turn(
-    db: Database, consumer: str, inbound: InboundMessage, decision: Decision, now: datetime
-) -> None:
-    """The inbound message, its decision and the ledger row, atomically."""
+async def record_inbound(db: Database, inbound: InboundMessage, now: datetime) -> None:
+    """The customer's message, before anything is published about it, so the mailbox shows
+    the question before the answer. Idempotent: a redelivery changes nothing."""
     async with db.session() as session, session.begin():
         await _touch_conversation(
             session, inbound.conversation_key, inbound.channel, inbound.provider, now
@@ -79,6 +79,11 @@ async def record_turn(
                 "created_at": inbound.received_at,
             },
         )
+
+
+async def record_decision(db: Database, consumer: str, decision: Decision, now: datetime) -> None:
+    """The decision and the ledger row of its inbound message, atomically."""
+    async with db.session() as session, session.begin():
         await _insert_ignore(
             session,
             DecisionRow,
@@ -99,7 +104,7 @@ async def record_turn(
         await _insert_ignore(
             session,
             ProcessedEvent,
-            {"consumer": consumer, "event_id": inbound.event_id, "processed_at": now},
+            {"consumer": consumer, "event_id": decision.inbound_id, "processed_at": now},
         )
 
 
@@ -170,7 +175,7 @@ async def last_decision(db: Database, conversation_key: str, since: datetime) ->
     query = (
         select(DecisionRow.payload)
         .where(DecisionRow.conversation_key == conversation_key, DecisionRow.decided_at >= since)
-        .order_by(DecisionRow.decided_at.desc())
+        .order_by(DecisionRow.decided_at.desc(), DecisionRow.id.desc())
         .limit(1)
     )
     async with db.session() as session:

@@ -18,6 +18,10 @@ async def test_where_is_my_order_gets_the_right_answer(make_service: ServiceFact
         chat = await Chat.open(http, service.port)
         reply = await chat.ask("Where is my order #1001? My email is alice@example.com")
         await chat.close()
+    # The mailbox reads question, then answer (the question is recorded before the reply).
+    messages = [f for f in chat.frames if f["type"] == "message"]
+    assert [m["direction"] for m in messages] == ["in", "out"]
+    assert messages[0]["seq"] < messages[1]["seq"]
     text = reply["text"]
     assert "#1001" in text
     assert "UPS" in text

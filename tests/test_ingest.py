@@ -1,0 +1,112 @@
+"""router/ingest.py on the in-memory bus: accept publishes, or says the bus is unavailable."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from router.bus import BusUnavailable, Record
+from router.bus import topics as t
+from router.bus.codec import decode_as
+from router.bus.memory import MemoryBus
+from router.events import InboundMessage, Party
+from router.ingest import Ingest
+from router.metrics import Metrics
+from tests.helpers import FAST_RETRY
+
+NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def message(n: int = 1) -> InboundMessage:
+    return InboundMessage(
+        event_id=f"webchat:s1:{n}",
+        trace_id=f"trace-{n}",
+        occurred_at=NOW,
+        channel="webchat",
+        provider="webchat",
+        provider_message_id=f"s1:{n}",
+        conversation_key="webchat:s1",
+        sender=Party(id="s1"),
+        text="where is my order #1001",
+        received_at=NOW,
+        route={"session": "s1"},
+    )
+
+
+@pytest.fixture
+async def bus() -> AsyncIterator[MemoryBus]:
+    made = MemoryBus(partitions=2, retry=FAST_RETRY)
+    await made.start()
+    try:
+        yield made
+    finally:
+        await made.stop()
+
+
+async def test_accept_publishes_the_message_with_headers(bus: MemoryBus) -> None:
+    metrics = Metrics()
+    got: list[Record] = []
+    arrived = asyncio.Event()
+
+    async def collect(record: Record) -> None:
+        got.append(record)
+        arrived.set()
+
+    consumer = bus.consumer([t.INBOUND], "test-ingest", collect)
+    await consumer.start()
+    try:
+        await Ingest(bus, metrics).accept(message())
+        async with asyncio.timeout(10):
+            await arrived.wait()
+    finally:
+        await consumer.stop()
+    [record] = got
+    assert record.topic == t.INBOUND
+    assert record.key == "webchat:s1"
+    assert dict(record.headers) == {
+        "event-type": "inbound_message",
+        "schema-version": "1",
+        "event-id": "webchat:s1:1",
+        "trace-id": "trace-1",
+        "content-type": "application/json",
+    }
+    assert decode_as(InboundMessage, record) == message()
+    sample = metrics.registry.get_sample_value
+    assert sample("wismo_inbound_messages_total", {"channel": "webchat"}) == 1.0
+    assert bus.stats.published == 1
+
+
+async def test_accept_on_a_stopped_bus_raises_and_counts_the_rejection(bus: MemoryBus) -> None:
+    metrics = Metrics()
+    ingest = Ingest(bus, metrics)
+    await ingest.accept(message(1))
+    await bus.stop()
+    with pytest.raises(BusUnavailable):
+        await ingest.accept(message(2))
+    assert (
+        metrics.registry.get_sample_value(
+            "wismo_inbound_rejected_total", {"channel": "webchat", "reason": "bus_unavailable"}
+        )
+        == 1.0
+    )
+    assert (
+        metrics.registry.get_sample_value("wismo_inbound_messages_total", {"channel": "webchat"})
+        == 1.0
+    )
+    assert bus.stats.published == 1
+
+
+def test_reject_counts_by_channel_and_reason() -> None:
+    metrics = Metrics()
+    ingest = Ingest(MemoryBus(), metrics)
+    ingest.reject("webchat", "too_long")
+    ingest.reject("webchat", "too_long")
+    ingest.reject("sms", "bad_signature")
+    sample = metrics.registry.get_sample_value
+    assert sample("wismo_inbound_rejected_total", {"channel": "webchat", "reason": "too_long"}) == 2
+    assert (
+        sample("wismo_inbound_rejected_total", {"channel": "sms", "reason": "bad_signature"}) == 1
+    )
