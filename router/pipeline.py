@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 
@@ -80,14 +81,10 @@ class Pipeline:
             threshold=self.settings.classifier.threshold,
         )
         reply = render(resolution, now)
+        about = _about(inbound, now)
         decision = Decision(
             event_id=Decision.make_id(inbound.event_id),
-            trace_id=inbound.trace_id,
-            occurred_at=now,
-            inbound_id=inbound.event_id,
-            conversation_key=inbound.conversation_key,
-            channel=inbound.channel,
-            provider=inbound.provider,
+            **about,
             intent=resolution.intent,
             wismo=resolution.wismo,
             confidence=resolution.confidence,
@@ -105,13 +102,8 @@ class Pipeline:
         )
         outbound = OutboundMessage(
             event_id=OutboundMessage.make_id(inbound.event_id),
-            trace_id=inbound.trace_id,
-            occurred_at=now,
-            inbound_id=inbound.event_id,
+            **about,
             decision_id=decision.event_id,
-            conversation_key=inbound.conversation_key,
-            channel=inbound.channel,
-            provider=inbound.provider,
             recipient=inbound.sender,
             route=inbound.route,
             text=reply.text,
@@ -121,7 +113,18 @@ class Pipeline:
         )
         await publish_event(self.bus, t.DECISIONS, decision)
         if decision.action == Action.ESCALATE:
-            await publish_event(self.bus, t.ESCALATIONS, _escalation(inbound, decision, now))
+            escalation = Escalation(
+                event_id=Escalation.make_id(inbound.event_id),
+                **about,
+                decision_id=decision.event_id,
+                reason=decision.rule,
+                rule=decision.rule,
+                intent=decision.intent,
+                language=decision.language,
+                customer_text=inbound.text,
+                order=decision.order,
+            )
+            await publish_event(self.bus, t.ESCALATIONS, escalation)
         await publish_event(self.bus, t.OUTBOUND, outbound)
         await repo.record_decision(self.db, CONSUMER, decision, now)
         self.metrics.decisions.labels(intent=decision.intent, action=decision.action.value).inc()
@@ -152,20 +155,13 @@ class Pipeline:
         return Lookups(by_number=by_number, by_contact=by_contact)
 
 
-def _escalation(inbound: InboundMessage, decision: Decision, now: datetime) -> Escalation:
-    return Escalation(
-        event_id=Escalation.make_id(inbound.event_id),
-        trace_id=inbound.trace_id,
-        occurred_at=now,
-        inbound_id=inbound.event_id,
-        decision_id=decision.event_id,
-        conversation_key=inbound.conversation_key,
-        channel=inbound.channel,
-        provider=inbound.provider,
-        reason=decision.rule,
-        rule=decision.rule,
-        intent=decision.intent,
-        language=decision.language,
-        customer_text=inbound.text,
-        order=decision.order,
-    )
+def _about(inbound: InboundMessage, now: datetime) -> dict[str, Any]:
+    """The fields every event about one inbound message shares."""
+    return {
+        "trace_id": inbound.trace_id,
+        "occurred_at": now,
+        "inbound_id": inbound.event_id,
+        "conversation_key": inbound.conversation_key,
+        "channel": inbound.channel,
+        "provider": inbound.provider,
+    }

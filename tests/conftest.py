@@ -10,6 +10,7 @@ import importlib.util
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -18,6 +19,7 @@ from router.bus import EventBus
 from router.bus import topics as t
 from router.bus.kafka import KafkaBus
 from router.bus.memory import MemoryBus
+from router.store.db import Database
 from tests.helpers import FAST_RETRY, ROOT, kafka_settings, unique_prefix
 
 
@@ -67,3 +69,14 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
         yield made
     finally:
         await made.stop()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database in a fresh file."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.close()

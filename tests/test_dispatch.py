@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -58,16 +56,6 @@ def reply(channel: str = "webchat", n: int = 1) -> OutboundMessage:
 def record(message: OutboundMessage, offset: int = 0) -> Record:
     key, value, headers = encode(message)
     return Record(t.OUTBOUND, 0, offset, key, value, headers, NOW)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path}/t.db")
-    await database.migrate()
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

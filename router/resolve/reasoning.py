@@ -22,10 +22,10 @@ DONE = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.AVAILABLE_FOR_PICKUP}
 
 @functools.lru_cache(maxsize=64)
 def _holidays(country: str) -> holidays.HolidayBase:
-    try:
-        return holidays.country_holidays(country)
-    except NotImplementedError:  # a country the package does not know: weekends only
-        return holidays.HolidayBase()
+    """The country's public holidays; a country the package does not know: weekends only."""
+    if country.upper() in holidays.list_supported_countries():
+        return holidays.country_holidays(country.upper())
+    return holidays.HolidayBase()
 
 
 def business_days_between(start: date, end: date, country: str) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from router.events import Action, Entities, FactSource, IdentityCheck, Link, ShipmentStatus
+from router.events import Action, Entities, IdentityCheck, Link, ShipmentStatus
 from router.orders.base import Order, Scan, Shipment
 from router.reply.render import (
     ASK_ORDER_TEXT,
@@ -24,17 +24,11 @@ from router.reply.render import (
 )
 from router.resolve.decide import Resolution
 from router.resolve.reasoning import notes, order_facts
+from tests.orders_factory import NOW, UPS, USPS, at, make_order
 
 S = ShipmentStatus
-NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday
-UPS = "1ZXK3DEG0359083017"
 UPS_URL = f"https://www.ups.com/track?tracknum={UPS}"
-USPS = "9400111423667127684262"
 USPS_URL = f"https://tools.usps.com/go/TrackConfirmAction?tLabels={USPS}"
-
-
-def at(day_: int, hour: int = 10) -> datetime:
-    return datetime(2026, 11, day_, hour, 0, tzinfo=UTC)
 
 
 def shipment(status: S, **changes: Any) -> Shipment:
@@ -55,26 +49,6 @@ def shipment(status: S, **changes: Any) -> Shipment:
     }
     fields.update(changes)
     return Shipment(**fields)
-
-
-def make_order(*shipments: Shipment, **changes: Any) -> Order:
-    fields: dict[str, Any] = {
-        "number": "1001",
-        "customer_name": "Alice Johnson",
-        "email": "alice@example.com",
-        "placed_at": at(12),
-        "status": "open",
-        "fulfillment_status": "fulfilled" if shipments else "unfulfilled",
-        "total": 89.90,
-        "currency": "USD",
-        "ship_city": "San Francisco",
-        "ship_postcode": "94107",
-        "ship_country": "US",
-        "shipments": list(shipments),
-        "source": FactSource(system="sql", record_id="order:1001", fetched_at=NOW),
-    }
-    fields.update(changes)
-    return Order(**fields)
 
 
 def answer(order: Order, rule: str = "answer.status") -> Resolution:

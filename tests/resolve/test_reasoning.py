@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from router.events import FactSource, OrderFacts, ShipmentFacts, ShipmentStatus
-from router.orders.base import Order, Scan, Shipment
+from router.events import OrderFacts, ShipmentFacts, ShipmentStatus
+from router.orders.base import Scan, Shipment
 from router.resolve.reasoning import (
     STALE_AFTER_BUSINESS_DAYS,
     business_days_between,
@@ -20,15 +20,9 @@ from router.resolve.reasoning import (
     order_facts,
     shipment_facts,
 )
+from tests.orders_factory import NOW, UPS, USPS, at, make_order
 
 S = ShipmentStatus
-NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)  # Wednesday
-UPS = "1ZXK3DEG0359083017"
-USPS = "9400111423667127684262"
-
-
-def at(day: int, hour: int = 10) -> datetime:
-    return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
 
 
 def scan(day: int, status: S = S.IN_TRANSIT, description: str = "Departed facility") -> Scan:
@@ -45,26 +39,6 @@ def shipment(status: S = S.IN_TRANSIT, *, last_scan_day: int = 17, **changes: An
     }
     fields.update(changes)
     return Shipment(**fields)
-
-
-def make_order(*shipments: Shipment, **changes: Any) -> Order:
-    fields: dict[str, Any] = {
-        "number": "1001",
-        "customer_name": "Alice Johnson",
-        "email": "alice@example.com",
-        "placed_at": at(12),
-        "status": "open",
-        "fulfillment_status": "fulfilled" if shipments else "unfulfilled",
-        "total": 89.90,
-        "currency": "USD",
-        "ship_city": "San Francisco",
-        "ship_postcode": "94107",
-        "ship_country": "US",
-        "shipments": list(shipments),
-        "source": FactSource(system="sql", record_id="order:1001", fetched_at=NOW),
-    }
-    fields.update(changes)
-    return Order(**fields)
 
 
 # --- business days ---------------------------------------------------------------------------
