@@ -154,8 +154,7 @@ class Service:
                 await channel.close()
         if self.runner is not None:
             await self.runner.cleanup()
-        for consumer in self.consumers:
-            await consumer.stop()
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
         await self.bus.stop()
         await self.db.close()
         log.info("service_stopped")

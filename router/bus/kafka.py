@@ -212,6 +212,7 @@ class KafkaConsumer:
         self.retry = retry
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stop_requested = asyncio.Event()
         self._lock = asyncio.Lock()
         self.assigned = asyncio.Event()
 
@@ -221,10 +222,12 @@ class KafkaConsumer:
 
     async def start(self) -> None:
         self._stopping = False
+        self._stop_requested.clear()
         self._task = asyncio.create_task(self._run(), name=f"kafka-consumer:{self._group}")
 
     async def stop(self) -> None:
         self._stopping = True
+        self._stop_requested.set()
         if self._task is not None:
             await self._task
 
@@ -261,7 +264,9 @@ class KafkaConsumer:
                 await self._poll(consumer)
             except (KafkaError, OSError) as exc:
                 log.warning("kafka_consumer_error", group=self._group, error=str(exc))
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):  # a stop ends the wait at once
+                    async with asyncio.timeout(delay):
+                        await self._stop_requested.wait()
                 delay = min(delay * 2, RECONNECT_MAX_S)
             finally:
                 # No commit here: what was not committed after its handler is redelivered.
