@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from router import schemas
+from router.classify.classifier import MODEL_PATH, ModelClassifier
+from router.classify.entities import EntityExtractor
+from router.classify.evaluate import evaluate, evaluate_extraction, result_json
 from router.events import EVENT_TYPES
 from router.logging import configure
 from router.settings import ROLES, load
@@ -39,6 +44,27 @@ def parser() -> argparse.ArgumentParser:
     schema.add_argument("--check", action="store_true", help="only report; exit 1 if stale")
 
     sub.add_parser("demo-orders", help="list the demo shop's orders and what each one shows")
+
+    classify = sub.add_parser("classify", help="classify JSONL messages from stdin")
+    classify.add_argument("--model", help="model file (default: the shipped one)")
+
+    evaluate = sub.add_parser("eval", help="score WISMO detection on labelled JSONL files")
+    evaluate.add_argument("paths", nargs="+", type=Path)
+    evaluate.add_argument("--model", help="model file (default: the shipped one)")
+    evaluate.add_argument("--split", help="only rows whose `split` field has this value")
+    evaluate.add_argument("--errors", type=int, default=0, help="print this many mistakes")
+    evaluate.add_argument("--json", action="store_true", help="the full report as JSON")
+
+    extraction = sub.add_parser("eval-extraction", help="score entity extraction on gold JSONL")
+    extraction.add_argument("paths", nargs="+", type=Path)
+    extraction.add_argument("--mistakes", type=int, default=0, help="print this many mistakes")
+    extraction.add_argument("--json", action="store_true", help="the full report as JSON")
+
+    train = sub.add_parser("train", help="train the intent model (reproducible)")
+    train.add_argument(
+        "--public", type=Path, default=Path("../shared/data/public"), help="public datasets"
+    )
+    train.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
     return top
 
 
@@ -48,6 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "schema":
         return _schema(check=args.check)
+    if args.command == "classify":
+        return _classify(args.model)
+    if args.command == "eval":
+        return _eval(args)
+    if args.command == "eval-extraction":
+        return _eval_extraction(args)
+    if args.command == "train":
+        return _train(args.public, args.out)
     return _demo_orders()
 
 
@@ -93,6 +127,115 @@ def _schema(*, check: bool) -> int:
         return 1
     if not written:
         print("schemas are up to date")
+    return 0
+
+
+def _classifier(model: str | None) -> ModelClassifier:
+    return ModelClassifier.load(Path(model) if model else MODEL_PATH)
+
+
+def _classify(model: str | None) -> int:
+    """One output line per input line, in order; a bad line gets an `error` line."""
+    classifier = _classifier(model)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise ValueError("expected an object with a `text` string")
+        except ValueError as exc:
+            print(json.dumps({"error": str(exc)}), flush=False)
+            continue
+        result = classifier.classify(row["text"])
+        print(json.dumps({**row, **result_json(result)}, ensure_ascii=False))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    classifier = _classifier(args.model)
+    for path in args.paths:
+        if not path.is_file():
+            print(f"no such file: {path}", file=sys.stderr)
+            return 2
+    report = evaluate(classifier, args.paths, keep_errors=args.errors, split=args.split)
+    data = report.as_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(
+        f"model {classifier.name}, {sum(s.as_dict()['n'] for s in report.by_source.values())} "
+        f"messages scored, {report.skipped} with wismo=null skipped"
+    )
+    header = f"{'source':<28} {'n':>6} {'pos':>5} {'P':>6} {'R':>6} {'F1':>6}  tp/fp/fn/tn"
+    print(header)
+    rows = [*data["by_source"].items(), ("ALL", data["overall"])]
+    for name, scores in rows:
+        c = scores["confusion"]
+        print(
+            f"{name:<28} {scores['n']:>6} {scores['positives']:>5} {scores['precision']:>6.3f} "
+            f"{scores['recall']:>6.3f} {scores['f1']:>6.3f}  "
+            f"{c['tp']}/{c['fp']}/{c['fn']}/{c['tn']}"
+        )
+    latency = data["latency_ms"]
+    print(
+        f"latency per message (classify + extract): p50 {latency['p50']:.3f} ms, "
+        f"p99 {latency['p99']:.3f} ms; {data['messages_per_s']} messages/s on one core"
+    )
+    for error in report.errors:
+        print(
+            f"  {'FN' if error['gold'] else 'FP'} {error['intent']} {error['confidence']:.2f} "
+            f"[{error['source']}] {error['text'][:160]!r}"
+        )
+    return 0
+
+
+def _eval_extraction(args: argparse.Namespace) -> int:
+    extractor = EntityExtractor()
+    for path in args.paths:
+        report = evaluate_extraction(extractor.extract, path, keep_mistakes=args.mistakes)
+        data = report.as_dict()
+        if args.json:
+            print(json.dumps({"path": str(path), **data}, indent=2))
+            continue
+        orders, tracking, other = (
+            data["order_numbers"],
+            data["tracking_numbers"],
+            data["other_numbers"],
+        )
+        print(f"{path}: {data['rows']} rows")
+        print(
+            f"  order numbers:    gold {orders['gold']}, found {orders['found']}, "
+            f"precision {orders['precision']:.4f}, recall {orders['recall']:.4f}"
+        )
+        print(
+            f"  tracking numbers: gold {tracking['gold']}, found {tracking['found']}, "
+            f"precision {tracking['precision']:.4f}, recall {tracking['recall']:.4f}"
+        )
+        print(
+            f"  other numbers (phones, dates, ids): {other['gold']} "
+            f"{other['gold_by_kind']}, taken as order/tracking: "
+            f"{other['taken_as_order_or_tracking']} {other['taken_by_kind']}"
+        )
+        latency = data["latency_ms"]
+        print(f"  latency: p50 {latency['p50']:.3f} ms, p99 {latency['p99']:.3f} ms")
+        for m in report.mistakes:
+            print(
+                f"  - orders {m['gold_orders']} -> {m['found_orders']}, tracking "
+                f"{m['gold_tracking']} -> {m['found_tracking']}: {m['text'][:140]!r}"
+            )
+    return 0
+
+
+def _train(public: Path, out: Path) -> int:
+    from router.classify.train import train
+
+    if not public.is_dir():
+        print(f"public data folder not found: {public} (pass --public)", file=sys.stderr)
+        return 2
+    report = train(public, out=out)
+    print(json.dumps(report, indent=2))
+    print(f"wrote {out}")
     return 0
 
 

@@ -7,11 +7,12 @@ Precedence, highest first: arguments, environment, the TOML file named by WISMO_
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -63,7 +64,26 @@ class BrandSettings(BaseModel):
 
 
 class ClassifierSettings(BaseModel):
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0, description="Below: unsure")
+    threshold: float = Field(
+        default=0.6, ge=0.5, le=1.0, description="Confidence below this: unsure, ask instead"
+    )
+    model_path: str | None = Field(default=None, description="A model from `wismo train`")
+    order_patterns: list[str] = Field(
+        default_factory=list,
+        description="Extra order-number regexes, each with a named group (?P<n>...)",
+    )
+
+    @field_validator("order_patterns")
+    @classmethod
+    def _compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"order pattern {pattern!r}: {exc}") from exc
+            if "n" not in compiled.groupindex:
+                raise ValueError(f"order pattern {pattern!r} needs a named group (?P<n>...)")
+        return patterns
 
 
 class Settings(BaseSettings):

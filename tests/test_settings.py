@@ -70,7 +70,7 @@ def test_defaults() -> None:
     assert s.bus.kafka.sasl_password is None
     assert s.database.url == "sqlite+aiosqlite:///var/wismo.db"
     assert s.brand.name == "Demo Shop"
-    assert s.classifier.threshold == 0.5
+    assert s.classifier.threshold == 0.6
     assert s.channels == {}
 
 

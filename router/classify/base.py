@@ -7,6 +7,29 @@ from typing import Protocol
 
 from router.events import Entities
 
+WISMO_INTENTS = (
+    "wismo.status",
+    "wismo.eta",
+    "wismo.delayed",
+    "wismo.not_received",
+    "wismo.tracking",
+)
+OTHER_INTENTS = (
+    "refund",
+    "return",
+    "cancel",
+    "change_order",
+    "damaged_or_wrong_item",
+    "product_question",
+    "payment_billing",
+    "account",
+    "human_request",
+    "complaint_other",
+    "greeting_thanks",
+    "other",
+)
+INTENTS = WISMO_INTENTS + OTHER_INTENTS
+
 
 @dataclass(frozen=True, slots=True)
 class Result:

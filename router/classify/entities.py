@@ -18,19 +18,44 @@ from router.tracking.numbers import find_in_text
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 
-# Order numbers: Amazon-style "123-1234567-1234567" anywhere (first, so "order 123-…" is not
-# cut short), "#1001", "order 1001", "order no. 1001", "order number: A-1001".
-AMAZON = re.compile(r"\b(?P<n>\d{3}-\d{7}-\d{7})\b")
-ORDER_PATTERNS: tuple[re.Pattern[str], ...] = (
-    AMAZON,
-    re.compile(r"(?<![\w#])#\s?(?P<n>[A-Z]{0,3}-?\d{3,10})\b", re.IGNORECASE),
-    re.compile(
-        r"\b(?:order|ord|pedido|commande|bestellung|encomenda|ordine|bestelling)"
-        r"(?:\s*(?:number|num|nr|no|n[º°o]|#|id|nummer|numéro|número))?\.?\s*[:#]?\s*"
-        r"(?P<n>[A-Z]{0,3}-?\d{3,10})\b",
-        re.IGNORECASE,
-    ),
+
+def _typos(word: str) -> set[str]:
+    """The word, each one-letter deletion and each swap of neighbours ("purhase", "roder")."""
+    found = {word}
+    for i in range(len(word)):
+        found.add(word[:i] + word[i + 1 :])
+        if i + 1 < len(word):
+            found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    return {w for w in found if len(w) >= 4}
+
+
+ORDER_WORDS = sorted(
+    _typos("order")
+    | _typos("purchase")
+    | {"ord", "ordedr", "pedido", "commande", "bestellung", "encomenda", "ordine", "bestelling"}
+    | {"compra", "achat", "auftrag"},
+    key=len,
+    reverse=True,
 )
+ORDER_NUMBER = r"(?P<n>[A-Z]{0,3}-?\d{3,20}(?:-\d{3,20})*)"
+
+# Order numbers: Amazon-style "123-1234567-1234567" anywhere (first, so "order 123-…" is not
+# cut short), "order 1001" / "order no. 1001" / "purchase: A-1001" (also mistyped, also glued
+# to "the"/"my": "theorder 1001"), and "#1001".
+AMAZON = re.compile(r"\b(?P<n>\d{3}-\d{7}-\d{7})\b")
+BY_KEYWORD = re.compile(
+    r"\b(?:the|my|your|this|our|is)?(?:" + "|".join(map(re.escape, ORDER_WORDS)) + r")"
+    r"(?:\s*(?:number|num|nr|no|n[º°o]|#|id|nummer|numéro|número|numero))?\.?\s*[:#]?\s*"
+    + ORDER_NUMBER
+    + r"\b",
+    re.IGNORECASE,
+)
+BY_HASH = re.compile(r"(?<![\w#])#\s?(?P<n>\d{3,20}(?:-\d{3,20})*)\b")
+ORDER_PATTERNS: tuple[re.Pattern[str], ...] = (AMAZON, BY_KEYWORD, BY_HASH)
+
+# "#580" among other hashtags ("#halloween #2017 #diy") is a hashtag, not an order.
+HASHTAG_BEFORE = re.compile(r"#\w+\s*$")
+HASHTAG_AFTER = re.compile(r"\s*#[^\W\d]")
 
 # Only when we just asked for an order number: a bare "1001" is then the answer (not a price,
 # a decimal, or part of a longer token).
@@ -39,9 +64,31 @@ BARE_ORDER = re.compile(
 )
 
 # "#4821" after these words is somebody else's reference, not an order number.
+NOT_AN_ORDER_WORDS = sorted(
+    _typos("invoice")
+    | _typos("receipt")
+    | {"bill", "bil", "bll", "case", "ticket", "ref", "reference", "claim", "incident"}
+    | {"confirmation", "room", "flight", "account", "acct", "customer", "member", "policy"}
+    | {"membership", "booking", "reservation", "store", "branch", "table", "seat", "gate"}
+    | {"platform", "route", "bus", "train", "line", "unit", "apt", "apartment", "suite", "box"}
+    | {"tracking", "track", "awb", "waybill", "phone", "tel"}
+    | {"mobile", "cell", "zip", "error", "code", "version", "model", "cartridge", "size"}
+    | {"over", "under", "top", "rank", "ranked", "was", "am", "were", "number"},
+    key=len,
+    reverse=True,
+)
 NOT_AN_ORDER_BEFORE = re.compile(
-    r"\b(?:case|ticket|ref|reference|invoice|claim|incident|confirmation|room|flight|"
-    r"account|acct|customer)\s*(?:no\.?|nr\.?|number|id)?\s*[:#]?\s*#?\s*$",
+    r"\b(?:" + "|".join(map(re.escape, NOT_AN_ORDER_WORDS)) + r")"
+    r"\s*(?:no\.?|nr\.?|number|id)?\s*[:#]?\s*#?\s*$",
+    re.IGNORECASE,
+)
+
+# Digits-only tracking numbers that are also valid phone numbers count as tracking numbers
+# only when the text talks about tracking or names a carrier.
+TRACKING_CONTEXT = re.compile(
+    r"track|awb|waybill|parcel|package|shipment|shipping|courier|carrier|deliver|"
+    r"\b(?:ups|usps|fedex|dhl|dpd|gls|tnt|ontrac|lasership|purolator|canpar|royal mail|"
+    r"evri|hermes|yodel|correos|seur|colissimo|chronopost|la poste|postnl|ctt|correios)\b",
     re.IGNORECASE,
 )
 
@@ -54,6 +101,11 @@ POSTCODES: tuple[re.Pattern[str], ...] = (
 )
 
 DEFAULT_REGION = "US"
+
+NOT_NUMBERS = re.compile(r"(?<![\w.+-])@\w+|https?://\S+|www\.\S+|" + EMAIL.pattern)
+
+# A phone number has at least 7 digits close together; most messages have none.
+DENSE_DIGITS = re.compile(r"(?:\d[^\n\d]{0,3}){7}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,57 +125,134 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def extract(text: str, *, region: str = DEFAULT_REGION, expect_order: bool = False) -> Entities:
-    """All entities in `text`, each list in order of first appearance, without duplicates.
-
-    `expect_order`: the conversation just asked for an order number, so a bare number counts.
-    """
-    taken: list[Span] = []
-
-    emails = []
-    for m in EMAIL.finditer(text):
-        emails.append(m.group(0).casefold())
-        taken.append(Span(m.start(), m.end()))
-
-    tracking = []
-    for match in find_in_text(text):
-        tracking.append(TrackingRef(number=match.number, carrier=match.carrier))
-        for m in re.finditer(r"\s*".join(map(re.escape, match.number)), text, re.IGNORECASE):
-            taken.append(Span(m.start(), m.end()))
-
-    phones = []
-    for pm in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-        span = Span(pm.start, pm.end)
-        if not _free(span, taken):
-            continue
-        phones.append(phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164))
-        taken.append(span)
-
-    postcodes = []
-    for pattern in POSTCODES:
-        for m in pattern.finditer(text):
-            group = 1 if pattern.groups else 0
-            span = Span(m.start(group), m.end(group))
-            if _free(span, taken):
-                postcodes.append(m.group(group).upper())
-                taken.append(span)
-
-    orders: list[tuple[int, str]] = []
-    for pattern in (*ORDER_PATTERNS, BARE_ORDER) if expect_order else ORDER_PATTERNS:
+def _find_orders(
+    text: str,
+    patterns: Sequence[re.Pattern[str]],
+    taken: list[Span],
+    orders: list[tuple[int, str]],
+) -> None:
+    for pattern in patterns:
         for m in pattern.finditer(text):
             span = Span(m.start("n"), m.end("n"))
-            before = max(0, m.start() - 40)
-            someone_elses = pattern is not AMAZON and NOT_AN_ORDER_BEFORE.search(
-                text, before, m.start()
-            )
-            if _free(span, taken) and not someone_elses:
-                orders.append((span.start, m.group("n").upper()))
-                taken.append(span)
+            if not _free(span, taken) or _someone_elses(text, pattern, m):
+                continue
+            orders.append((span.start, m.group("n").upper()))
+            taken.append(span)
 
-    return Entities(
-        order_numbers=_unique(n for _, n in sorted(orders)),
-        tracking_numbers=list({t.number: t for t in tracking}.values()),
-        emails=_unique(emails),
-        phones=_unique(phones),
-        postcodes=_unique(postcodes),
-    )
+
+def _phone_rather_than_tracking(number: str, text: str, region: str) -> bool:
+    if not number.isdigit() or len(number) > 15 or TRACKING_CONTEXT.search(text):
+        return False
+    candidate = "+" + number[2:] if number.startswith("00") else number
+    try:
+        parsed = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed)
+
+
+def _someone_elses(text: str, pattern: re.Pattern[str], m: re.Match[str]) -> bool:
+    """A number without an order keyword is no order after "ticket", "invoice", "flight"…,
+    nor inside a run of hashtags."""
+    if pattern is AMAZON or pattern is BY_KEYWORD:
+        return False
+    if NOT_AN_ORDER_BEFORE.search(text, max(0, m.start() - 40), m.start()):
+        return True
+    if pattern is BY_HASH:
+        return bool(
+            HASHTAG_BEFORE.search(text, max(0, m.start() - 40), m.start())
+            or HASHTAG_AFTER.match(text, m.end())
+        )
+    return False
+
+
+class EntityExtractor:
+    """Entities with the shop's own order-number patterns added to the built-in ones.
+
+    Each configured pattern is a regular expression with a named group `n` for the number,
+    e.g. `\\bSO-(?P<n>\\d{6})\\b`; the text around it is the evidence, so no other context
+    check applies to it.
+    """
+
+    def __init__(self, order_patterns: Sequence[str] = (), region: str = DEFAULT_REGION) -> None:
+        extra = tuple(compile_order_pattern(p) for p in order_patterns)
+        self.order_patterns = (*ORDER_PATTERNS, *extra)
+        self.region = region
+
+    def extract(self, text: str, *, expect_order: bool = False) -> Entities:
+        """All entities in `text`, each list in order of first appearance, no duplicates.
+
+        `expect_order`: the conversation just asked for an order number, so a bare number counts.
+        """
+        region = self.region
+        taken: list[Span] = []
+
+        emails = []
+        for m in EMAIL.finditer(text):
+            emails.append(m.group(0).casefold())
+            taken.append(Span(m.start(), m.end()))
+        # Handles ("@115821"), URLs and e-mails hold digits that are never numbers we want;
+        # blanked out (same length, so spans still point into `text`) for the number scans.
+        numbers_text = NOT_NUMBERS.sub(lambda m: " " * len(m.group()), text)
+
+        # Numbers the text itself calls an order ("order 3707955617", "#1001") win over every
+        # other reading: a 10-digit order number is also a valid US phone number.
+        orders: list[tuple[int, str]] = []
+        _find_orders(text, self.order_patterns, taken, orders)
+        ordered = {n for _, n in orders}
+
+        tracking = []
+        for match in find_in_text(numbers_text):
+            if match.number in ordered or _phone_rather_than_tracking(match.number, text, region):
+                continue
+            tracking.append(TrackingRef(number=match.number, carrier=match.carrier))
+            for m in re.finditer(r"\s*".join(map(re.escape, match.number)), text, re.IGNORECASE):
+                taken.append(Span(m.start(), m.end()))
+
+        phones = []
+        if DENSE_DIGITS.search(numbers_text):
+            for pm in phonenumbers.PhoneNumberMatcher(
+                numbers_text, region, leniency=phonenumbers.Leniency.VALID
+            ):
+                span = Span(pm.start, pm.end)
+                if _free(span, taken):
+                    phones.append(
+                        phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)
+                    )
+                    taken.append(span)
+
+        postcodes = []
+        for pattern in POSTCODES:
+            for m in pattern.finditer(text):
+                group = 1 if pattern.groups else 0
+                span = Span(m.start(group), m.end(group))
+                if _free(span, taken):
+                    postcodes.append(m.group(group).upper())
+                    taken.append(span)
+
+        if expect_order:
+            _find_orders(text, (BARE_ORDER,), taken, orders)
+
+        return Entities(
+            order_numbers=_unique(n for _, n in sorted(orders)),
+            tracking_numbers=list({t.number: t for t in tracking}.values()),
+            emails=_unique(emails),
+            phones=_unique(phones),
+            postcodes=_unique(postcodes),
+        )
+
+
+def compile_order_pattern(pattern: str) -> re.Pattern[str]:
+    compiled = re.compile(pattern, re.IGNORECASE)
+    if "n" not in compiled.groupindex:
+        raise ValueError(f"order pattern {pattern!r} needs a named group (?P<n>...)")
+    return compiled
+
+
+_DEFAULT = EntityExtractor()
+
+
+def extract(text: str, *, region: str = DEFAULT_REGION, expect_order: bool = False) -> Entities:
+    """`EntityExtractor().extract` with the built-in patterns."""
+    extractor = _DEFAULT if region == DEFAULT_REGION else EntityExtractor(region=region)
+    return extractor.extract(text, expect_order=expect_order)

@@ -700,12 +700,24 @@ def _scan_run(run: Sequence[_Chunk]) -> Iterator[TrackingMatch]:
         start = stop
 
 
+# Every valid number in the data has 7 digits close together, or is one long token with digits
+# (LaserShip "1LSCXVE005BUEFX"); most messages have neither, and skip the scan entirely.
+_MAYBE_NUMBER = re.compile(r"(?:\d[^\n\d]{0,3}){7}|(?=[A-Za-z]*\d)[A-Za-z0-9]{10,}")
+
+
+def might_contain_number(text: str) -> bool:
+    """Cheap test: False means no tracking number (nor phone number) can be in ``text``."""
+    return _MAYBE_NUMBER.search(text) is not None
+
+
 def find_in_text(text: str) -> list[TrackingMatch]:
     """Tracking numbers written in ``text``, in order of appearance, one match per number.
 
     See the comment block above for how candidates are formed (when spaced chunks are glued)
     and for the tie-break when several couriers accept the same number.
     """
+    if not might_contain_number(text):
+        return []
     results: list[TrackingMatch] = []
     seen: set[str] = set()
     for run in _runs(text):

@@ -1,0 +1,99 @@
+"""The shipped classifier: entities + language + the trained intent model.
+
+WISMO is decided on the summed probability of the five WISMO intents, so "late" vs "not
+received" uncertainty never turns a clear WISMO message into "other". The confidence is the
+calibrated probability of that decision; below the configured threshold the pipeline treats
+the result as unsure and asks instead of guessing.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from router.classify.base import Result
+from router.classify.entities import EntityExtractor
+from router.classify.features import Prepared, analyze, prepare
+from router.classify.language import detect_words
+from router.classify.model import IntentModel
+from router.classify.signals import signals
+from router.events import Entities
+
+MODEL_PATH = Path(str(resources.files("router.classify") / "model" / "intent.npz"))
+MAX_TEXT_CHARS = 20_000  # entities and language look at this much; the model at less
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Any string in, a safe one out: no control characters, no lone surrogates."""
+    return CONTROL.sub(" ", text[:MAX_TEXT_CHARS])
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Everything derived from one message, including the model's two feature blocks."""
+
+    prepared: Prepared
+    entities: Entities
+    text_features: list[str]
+    cues: tuple[str, ...]
+
+
+def read(text: str, extractor: EntityExtractor, *, expect_order: bool = False) -> Reading:
+    """`wismo train` calls this too, so training and serving see exactly the same features."""
+    text = clean(text)
+    entities = extractor.extract(text, expect_order=expect_order)
+    prepared = prepare(text)
+    cues = signals(
+        prepared,
+        has_order=bool(entities.order_numbers),
+        has_tracking=bool(entities.tracking_numbers),
+    )
+    return Reading(prepared, entities, analyze(prepared), cues)
+
+
+class ModelClassifier:
+    def __init__(self, model: IntentModel, extractor: EntityExtractor | None = None) -> None:
+        self.model = model
+        self.extractor = extractor or EntityExtractor()
+        self.name = f"intent-linear@{model.metadata.get('version', 'dev')}"
+        wismo = [i for i, c in enumerate(model.classes) if c.startswith("wismo.")]
+        self._wismo = np.array(wismo, dtype=np.int64)
+        self._other = np.array(
+            [i for i in range(len(model.classes)) if i not in set(wismo)], dtype=np.int64
+        )
+        self.wismo_threshold = float(model.metadata.get("wismo_threshold", 0.5))
+
+    @classmethod
+    def load(
+        cls, path: Path = MODEL_PATH, extractor: EntityExtractor | None = None
+    ) -> ModelClassifier:
+        return cls(_load(path), extractor)
+
+    def classify(
+        self, text: str, *, language_hint: str | None = None, expect_order: bool = False
+    ) -> Result:
+        reading = read(text, self.extractor, expect_order=expect_order)
+        probs = self.model.probabilities(reading.text_features, reading.cues)
+        p_wismo = float(probs[self._wismo].sum())
+        is_wismo = p_wismo >= self.wismo_threshold
+        group = self._wismo if is_wismo else self._other
+        intent = self.model.classes[int(group[int(np.argmax(probs[group]))])]
+        confidence = p_wismo if is_wismo else 1.0 - p_wismo
+        return Result(
+            intent=intent,
+            wismo=is_wismo,
+            confidence=round(min(1.0, max(0.0, confidence)), 4),
+            language=detect_words(reading.prepared.words, hint=language_hint),
+            entities=reading.entities,
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path) -> IntentModel:
+    return IntentModel.load(path)
