@@ -1,9 +1,10 @@
 """The shipped classifier: entities + language + the trained intent model.
 
-WISMO is decided on the summed probability of the five WISMO intents, so "late" vs "not
-received" uncertainty never turns a clear WISMO message into "other". The confidence is the
-calibrated probability of that decision; below the configured threshold the pipeline treats
-the result as unsure and asks instead of guessing.
+WISMO-or-not is decided by the model's binary head, fitted for that decision alone; the
+intent is the most likely one on the decided side, so "late" vs "not received" uncertainty
+never turns a clear WISMO message into "other". The confidence is the calibrated probability
+of the WISMO decision; below the configured threshold the pipeline treats the result as
+unsure and asks instead of guessing.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ import numpy as np
 
 from router.classify.base import Result
 from router.classify.entities import EntityExtractor
-from router.classify.features import Prepared, analyze, prepare
-from router.classify.language import detect_words
+from router.classify.features import NGRAM_SIZES, Prepared, analyze, prepare
+from router.classify.language import LanguageModel, detect
 from router.classify.model import IntentModel
 from router.classify.signals import signals
 from router.events import Entities
@@ -44,7 +45,13 @@ class Reading:
     cues: tuple[str, ...]
 
 
-def read(text: str, extractor: EntityExtractor, *, expect_order: bool = False) -> Reading:
+def read(
+    text: str,
+    extractor: EntityExtractor,
+    *,
+    expect_order: bool = False,
+    sizes: tuple[int, ...] = NGRAM_SIZES,
+) -> Reading:
     """`wismo train` calls this too, so training and serving see exactly the same features."""
     text = clean(text)
     entities = extractor.extract(text, expect_order=expect_order)
@@ -54,12 +61,18 @@ def read(text: str, extractor: EntityExtractor, *, expect_order: bool = False) -
         has_order=bool(entities.order_numbers),
         has_tracking=bool(entities.tracking_numbers),
     )
-    return Reading(prepared, entities, analyze(prepared), cues)
+    return Reading(prepared, entities, analyze(prepared, sizes), cues)
 
 
 class ModelClassifier:
-    def __init__(self, model: IntentModel, extractor: EntityExtractor | None = None) -> None:
+    def __init__(
+        self,
+        model: IntentModel,
+        extractor: EntityExtractor | None = None,
+        language: LanguageModel | None = None,
+    ) -> None:
         self.model = model
+        self.language = language
         self.extractor = extractor or EntityExtractor()
         self.name = f"intent-linear@{model.metadata.get('version', 'dev')}"
         wismo = [i for i, c in enumerate(model.classes) if c.startswith("wismo.")]
@@ -68,6 +81,7 @@ class ModelClassifier:
             [i for i in range(len(model.classes)) if i not in set(wismo)], dtype=np.int64
         )
         self.wismo_threshold = float(model.metadata.get("wismo_threshold", 0.5))
+        self.sizes = tuple(int(n) for n in model.metadata.get("ngram_sizes", NGRAM_SIZES))
 
     @classmethod
     def load(
@@ -78,9 +92,8 @@ class ModelClassifier:
     def classify(
         self, text: str, *, language_hint: str | None = None, expect_order: bool = False
     ) -> Result:
-        reading = read(text, self.extractor, expect_order=expect_order)
-        probs = self.model.probabilities(reading.text_features, reading.cues)
-        p_wismo = float(probs[self._wismo].sum())
+        reading = read(text, self.extractor, expect_order=expect_order, sizes=self.sizes)
+        probs, p_wismo = self.model.predict(reading.text_features, reading.cues)
         is_wismo = p_wismo >= self.wismo_threshold
         group = self._wismo if is_wismo else self._other
         intent = self.model.classes[int(group[int(np.argmax(probs[group]))])]
@@ -89,7 +102,7 @@ class ModelClassifier:
             intent=intent,
             wismo=is_wismo,
             confidence=round(min(1.0, max(0.0, confidence)), 4),
-            language=detect_words(reading.prepared.words, hint=language_hint),
+            language=detect(text, hint=language_hint, model=self.language),
             entities=reading.entities,
         )
 

@@ -14,6 +14,8 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_MODEL_CHARS = 1000  # longer texts are cut for the model (entities still see more)
+NGRAM_SIZES = (2, 3, 4, 5)  # the default; a model records the sizes it was trained with
+PLACEHOLDERS = frozenset({"xurl", "xemail", "xhandle", "xnum"})
 
 URL = re.compile(r"https?://\S+|www\.\S+")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -66,7 +68,7 @@ def prepare(text: str) -> Prepared:
     return Prepared(folded, WORD.findall(normalized))
 
 
-def analyze(prepared: Prepared) -> list[str]:
+def analyze(prepared: Prepared, sizes: tuple[int, ...] = NGRAM_SIZES) -> list[str]:
     """The text features of a message (with repeats: counts matter)."""
     tokens = prepared.tokens
     out = [f"w:{t}" for t in tokens]
@@ -76,11 +78,7 @@ def analyze(prepared: Prepared) -> list[str]:
             continue
         padded = f" {token} "
         size = len(padded)
-        for n in NGRAM_SIZES:
+        for n in sizes:
             for i in range(size - n + 1):
                 out.append(padded[i : i + n])
     return out
-
-
-NGRAM_SIZES = (2, 3, 4, 5)
-PLACEHOLDERS = frozenset({"xurl", "xemail", "xhandle", "xnum"})

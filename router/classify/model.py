@@ -26,17 +26,22 @@ FloatArray = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class IntentModel:
+    """Two heads on the same features: the intent (softmax over `classes`) and WISMO-or-not
+    (a binary logistic regression, fitted for that decision alone). Column K of `weights`
+    and entry K of `intercept` belong to the binary head."""
+
     vocabulary: dict[str, int]  # text features first, then cue features
     idf: FloatArray  # (text features,)
     cue_vocabulary: dict[str, int]  # cue feature → row in `weights`
-    weights: FloatArray  # (features, classes)
-    intercept: FloatArray  # (classes,)
+    weights: FloatArray  # (features, classes + 1)
+    intercept: FloatArray  # (classes + 1,)
     classes: tuple[str, ...]
-    temperature: float
+    temperature: float  # intent head
+    wismo_temperature: float  # binary head
     metadata: dict[str, Any]
 
-    def probabilities(self, text_features: list[str], cues: tuple[str, ...] = ()) -> FloatArray:
-        """Class probabilities for one message (calibrated)."""
+    def logits(self, text_features: list[str], cues: tuple[str, ...] = ()) -> FloatArray:
+        """Raw scores of both heads: (classes + 1,)."""
         scores = self.intercept.astype(np.float64)
         get = self.vocabulary.get
         counts = Counter(i for f in text_features if (i := get(f)) is not None)
@@ -49,11 +54,20 @@ class IntentModel:
         rows = [i for c in set(cues) if (i := self.cue_vocabulary.get(c)) is not None]
         if rows:
             scores = scores + self.weights[rows].sum(axis=0)
-        scores /= self.temperature
-        scores -= scores.max()
-        exp = np.exp(scores)
-        result: FloatArray = (exp / exp.sum()).astype(np.float32)
+        result: FloatArray = scores.astype(np.float32)
         return result
+
+    def predict(
+        self, text_features: list[str], cues: tuple[str, ...] = ()
+    ) -> tuple[FloatArray, float]:
+        """(intent probabilities, probability that the message is WISMO), both calibrated."""
+        scores = self.logits(text_features, cues).astype(np.float64)
+        intent = scores[:-1] / self.temperature
+        intent -= intent.max()
+        exp = np.exp(intent)
+        probabilities: FloatArray = (exp / exp.sum()).astype(np.float32)
+        wismo = 1.0 / (1.0 + math.exp(-float(scores[-1]) / self.wismo_temperature))
+        return probabilities, wismo
 
     def save(self, path: Path) -> None:
         terms = [""] * (len(self.vocabulary) + len(self.cue_vocabulary))
@@ -62,12 +76,13 @@ class IntentModel:
         np.savez_compressed(
             path,
             terms=np.array("\n".join(terms)),
+            text_features=np.array(len(self.vocabulary)),
             idf=self.idf.astype(np.float32),
             weights=self.weights.astype(np.float16),
             intercept=self.intercept.astype(np.float32),
-            text_features=np.array(len(self.vocabulary)),
             classes=np.array("\n".join(self.classes)),
             temperature=np.array(self.temperature),
+            wismo_temperature=np.array(self.wismo_temperature),
             metadata=np.array(json.dumps(self.metadata, sort_keys=True)),
         )
 
@@ -84,5 +99,6 @@ class IntentModel:
                 intercept=data["intercept"].astype(np.float32),
                 classes=tuple(str(data["classes"]).split("\n")),
                 temperature=float(data["temperature"]),
+                wismo_temperature=float(data["wismo_temperature"]),
                 metadata=json.loads(str(data["metadata"])),
             )

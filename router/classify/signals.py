@@ -426,6 +426,10 @@ def signals(
     words = prepared.words
     cues = {name for name, cue in CUES.items() if cue.found(words, folded)}
     found += [f"c:{name}" for name in sorted(cues)]
+    # A WISMO phrase means little without something that was ordered or shipped: "still
+    # waiting" on hold, "stuck" at 480p. Let the model weigh the two cases apart.
+    anchor = "parcel" in cues or has_order or has_tracking
+    found += [f"{r}{'+' if anchor else '-'}parcel" for r in found if r.startswith("r:wismo.")]
     if {"parcel", "arrive", "negation"} <= cues:
         found.append("c:parcel+arrive+negation")
     if {"parcel", "time"} <= cues:

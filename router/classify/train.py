@@ -24,6 +24,8 @@ import numpy as np
 from router.classify.base import INTENTS
 from router.classify.classifier import read
 from router.classify.entities import EntityExtractor
+from router.classify.features import NGRAM_SIZES
+from router.classify.language import train_language
 from router.classify.model import IntentModel
 
 SEED = 20261126
@@ -67,7 +69,7 @@ CLINC = {
 }
 BANKING = {"Refund_not_showing_up": "refund", "request_refund": "refund"}
 
-CAPS = {"bitext": 120, "clinc150": 25, "hwu64": 20, "banking77": 15}
+CAPS = {"bitext": 120, "clinc150": 100, "hwu64": 80, "banking77": 60}
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class Example:
     intent: str
     source: str
     weight: float = 1.0
+    lang: str = "en"
 
 
 def _rows(path: Path) -> Iterable[dict[str, Any]]:
@@ -85,7 +88,10 @@ def _rows(path: Path) -> Iterable[dict[str, Any]]:
                 yield json.loads(line)
 
 
-def public_examples(public: Path, rng: random.Random) -> list[Example]:
+def public_examples(
+    public: Path, rng: random.Random, caps: dict[str, int] | None = None
+) -> list[Example]:
+    caps = caps or CAPS
     picked: list[Example] = []
     for path in sorted(public.glob("*/*.jsonl")):
         family = path.parent.name
@@ -98,7 +104,7 @@ def public_examples(public: Path, rng: random.Random) -> list[Example]:
             by_intent[str(row.get("intent"))].append(row)
         for name, rows in sorted(by_intent.items()):
             intent = _map(family, name, rows[0])
-            cap = CAPS[family] if not intent.startswith("wismo.") else CAPS[family] * 4
+            cap = caps[family] if not intent.startswith("wismo.") else caps[family] * 4
             for row in rng.sample(rows, min(cap, len(rows))):
                 if family == "hwu64" and row.get("wismo") == 1:
                     intent_row = "wismo.status"
@@ -126,7 +132,9 @@ def project_examples(folder: Path = TRAINING) -> list[Example]:
         for row in _rows(path):
             if row["intent"] not in INTENTS:
                 raise ValueError(f"{path.name}: unknown intent {row['intent']!r}")
-            examples.append(Example(row["text"], row["intent"], f"project/{path.stem}", 3.0))
+            examples.append(
+                Example(row["text"], row["intent"], f"project/{path.stem}", 3.0, row["lang"])
+            )
     return examples
 
 
@@ -179,7 +187,9 @@ def augment(example: Example, rng: random.Random) -> Example:
             i = rng.randrange(len(words))
             words[i] = _typo(words[i], rng)
     text = surface(" ".join(words), rng)
-    return Example(text, example.intent, example.source + "+aug", example.weight * 0.7)
+    return Example(
+        text, example.intent, example.source + "+aug", example.weight * 0.7, example.lang
+    )
 
 
 # -- fitting ------------------------------------------------------------------------------
@@ -199,6 +209,10 @@ def train(
     seed: int = SEED,
     max_features: int = 150_000,
     c: float = 4.0,
+    c_wismo: float = 0.5,
+    sizes: tuple[int, ...] = NGRAM_SIZES,
+    public_weight: float = 1.0,
+    caps: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Fit, calibrate on a held-out tenth, refit on everything, save; returns a report."""
     from scipy.sparse import hstack
@@ -209,8 +223,13 @@ def train(
     rng = random.Random(seed)
     own = project_examples()
     public_rows = [
-        Example(surface(e.text, rng), e.intent, e.source, e.weight) if rng.random() < 0.5 else e
-        for e in public_examples(public, rng)
+        Example(
+            surface(e.text, rng) if rng.random() < 0.5 else e.text,
+            e.intent,
+            e.source,
+            e.weight * public_weight,
+        )
+        for e in public_examples(public, rng, caps)
     ]
     examples = public_rows + own
     examples += [augment(e, rng) for e in own for _ in range(2)]
@@ -219,7 +238,7 @@ def train(
     train_set = [e for i, e in enumerate(examples) if i not in holdout]
     held = [e for i, e in enumerate(examples) if i in holdout]
 
-    readings = {e.text: read(e.text, _EXTRACTOR) for e in examples}
+    readings = {e.text: read(e.text, _EXTRACTOR, sizes=sizes) for e in examples}
 
     def vectorize(rows: list[Example], blocks: tuple[Any, Any] | None = None) -> tuple[Any, Any]:
         texts = [readings[e.text].text_features for e in rows]
@@ -237,24 +256,33 @@ def train(
         matrix = hstack([blocks[0].transform(texts), blocks[1].transform(cues)]).tocsr()
         return blocks, matrix
 
-    def fit(rows: list[Example]) -> tuple[Any, Any]:
+    def fit(rows: list[Example]) -> tuple[Any, Any, Any]:
         blocks, matrix = vectorize(rows)
-        model = LogisticRegression(C=c, max_iter=3000, solver="lbfgs")
-        model.fit(matrix, [e.intent for e in rows], sample_weight=[e.weight for e in rows])
-        return blocks, model
+        weights = [e.weight for e in rows]
+        intents = LogisticRegression(C=c, max_iter=3000, solver="lbfgs")
+        intents.fit(matrix, [e.intent for e in rows], sample_weight=weights)
+        wismo = LogisticRegression(C=c_wismo, max_iter=3000, solver="lbfgs")
+        wismo.fit(matrix, [e.intent.startswith("wismo.") for e in rows], sample_weight=weights)
+        return blocks, intents, wismo
 
-    blocks, model = fit(train_set)
-    logits = model.decision_function(vectorize(held, blocks)[1])
-    gold = np.array([list(model.classes_).index(e.intent) for e in held])
+    blocks, intents, wismo = fit(train_set)
+    held_matrix = vectorize(held, blocks)[1]
+    logits = intents.decision_function(held_matrix)
+    gold = np.array([list(intents.classes_).index(e.intent) for e in held])
     temperature = _fit_temperature(np.asarray(logits, dtype=np.float64), gold)
-    held_pred = np.asarray(model.classes_)[np.argmax(logits, axis=1)]
-    held_wismo = _wismo_scores([e.intent for e in held], list(held_pred))
+    binary = np.asarray(wismo.decision_function(held_matrix), dtype=np.float64)
+    binary_gold = np.array([e.intent.startswith("wismo.") for e in held], dtype=np.int64)
+    wismo_temperature = _fit_temperature(np.stack([-binary / 2, binary / 2], axis=1), binary_gold)
+    held_wismo = _wismo_scores(
+        [e.intent for e in held], ["wismo.x" if b > 0 else "other" for b in binary]
+    )
 
-    (text_block, cue_block), model = fit(examples)
+    (text_block, cue_block), intents, wismo = fit(examples)
     vocabulary = {str(k): int(v) for k, v in text_block.vocabulary_.items()}
     split = len(vocabulary)
     cue_vocabulary = {str(k): split + int(v) for k, v in cue_block.vocabulary_.items()}
     metadata = {
+        "version": f"s{seed}",
         "trained_at_seed": seed,
         "examples": len(examples),
         "by_source": dict(sorted(Counter(e.source.split("+")[0] for e in examples).items())),
@@ -262,21 +290,31 @@ def train(
         "features": len(vocabulary),
         "cues": len(cue_vocabulary),
         "c": c,
+        "c_wismo": c_wismo,
+        "ngram_sizes": list(sizes),
+        "public_weight": public_weight,
+        "caps": caps or CAPS,
         "temperature": temperature,
+        "wismo_temperature": wismo_temperature,
         "holdout_wismo": held_wismo,
     }
     artifact = IntentModel(
         vocabulary=vocabulary,
         idf=text_block.idf_.astype(np.float32),
         cue_vocabulary=cue_vocabulary,
-        weights=model.coef_.T.astype(np.float32),
-        intercept=model.intercept_.astype(np.float32),
-        classes=tuple(str(c) for c in model.classes_),
+        weights=np.hstack([intents.coef_.T, wismo.coef_.T]).astype(np.float32),
+        intercept=np.concatenate([intents.intercept_, wismo.intercept_]).astype(np.float32),
+        classes=tuple(str(c) for c in intents.classes_),
         temperature=temperature,
+        wismo_temperature=wismo_temperature,
         metadata=metadata,
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     artifact.save(out)
+    by_language: dict[str, list[str]] = defaultdict(list)
+    for e in own + public_rows[:4000]:
+        by_language[e.lang].append(e.text)
+    train_language(by_language).save(out.parent / "language.npz")
     metadata["seconds"] = round(time.perf_counter() - started, 1)
     metadata["artifact_bytes"] = out.stat().st_size
     return metadata
