@@ -22,7 +22,7 @@ from channels.base import Channel, ChannelContext, ChannelFactory
 from channels.registry import CHANNELS
 from router.bus import Consumer, EventBus, make_bus
 from router.bus import topics as t
-from router.classify import RuleClassifier
+from router.classify import load_classifier
 from router.dispatch import Dispatcher
 from router.ingest import Ingest
 from router.live import ConversationFeed
@@ -92,7 +92,7 @@ class Service:
                 db=self.db,
                 bus=self.bus,
                 orders=SqlOrderSource(self.db),
-                classifier=RuleClassifier(),
+                classifier=load_classifier(self.settings.classifier),
                 settings=self.settings,
                 metrics=self.metrics,
                 clock=self.clock,

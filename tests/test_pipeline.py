@@ -14,7 +14,7 @@ from router.bus import PermanentError, Record
 from router.bus import topics as t
 from router.bus.codec import decode, encode
 from router.bus.memory import MemoryBus
-from router.classify import RuleClassifier
+from router.classify import ModelClassifier
 from router.events import (
     Action,
     Decision,
@@ -93,7 +93,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         db=db,
         bus=bus,
         orders=SqlOrderSource(db),
-        classifier=RuleClassifier(),
+        classifier=ModelClassifier.load(),
         settings=Settings(),
         metrics=metrics,
         clock=clock,

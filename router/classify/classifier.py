@@ -20,7 +20,7 @@ import numpy as np
 from router.classify.base import Result
 from router.classify.entities import EntityExtractor
 from router.classify.features import NGRAM_SIZES, Prepared, analyze, prepare
-from router.classify.language import LanguageModel, detect
+from router.classify.language import LanguageModel, detect_words
 from router.classify.model import IntentModel
 from router.classify.signals import signals
 from router.events import Entities
@@ -87,7 +87,10 @@ class ModelClassifier:
     def load(
         cls, path: Path = MODEL_PATH, extractor: EntityExtractor | None = None
     ) -> ModelClassifier:
-        return cls(_load(path), extractor)
+        """The intent model at `path` and the language model beside it."""
+        language_path = path.parent / "language.npz"
+        language = LanguageModel.load(language_path) if language_path.is_file() else None
+        return cls(_load(path), extractor, language)
 
     def classify(
         self, text: str, *, language_hint: str | None = None, expect_order: bool = False
@@ -102,7 +105,7 @@ class ModelClassifier:
             intent=intent,
             wismo=is_wismo,
             confidence=round(min(1.0, max(0.0, confidence)), 4),
-            language=detect(text, hint=language_hint, model=self.language),
+            language=detect_words(reading.prepared.tokens, hint=language_hint, model=self.language),
             entities=reading.entities,
         )
 

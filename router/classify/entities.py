@@ -104,6 +104,8 @@ DEFAULT_REGION = "US"
 
 NOT_NUMBERS = re.compile(r"(?<![\w.+-])@\w+|https?://\S+|www\.\S+|" + EMAIL.pattern)
 
+DIGIT = re.compile(r"\d")
+
 # A phone number has at least 7 digits close together; most messages have none.
 DENSE_DIGITS = re.compile(r"(?:\d[^\n\d]{0,3}){7}")
 
@@ -188,12 +190,16 @@ class EntityExtractor:
         taken: list[Span] = []
 
         emails = []
-        for m in EMAIL.finditer(text):
-            emails.append(m.group(0).casefold())
-            taken.append(Span(m.start(), m.end()))
-        # Handles ("@115821"), URLs and e-mails hold digits that are never numbers we want;
-        # blanked out (same length, so spans still point into `text`) for the number scans.
-        numbers_text = NOT_NUMBERS.sub(lambda m: " " * len(m.group()), text)
+        numbers_text = text
+        if "@" in text or "http" in text or "www." in text:
+            for m in EMAIL.finditer(text):
+                emails.append(m.group(0).casefold())
+                taken.append(Span(m.start(), m.end()))
+            # Handles ("@115821"), URLs and e-mails hold digits that are never numbers we
+            # want; blanked out (same length: spans still point into `text`) for the scans.
+            numbers_text = NOT_NUMBERS.sub(lambda m: " " * len(m.group()), text)
+        if not DIGIT.search(numbers_text):  # every number we look for has a digit
+            return Entities(emails=_unique(emails))
 
         # Numbers the text itself calls an order ("order 3707955617", "#1001") win over every
         # other reading: a 10-digit order number is also a valid US phone number.

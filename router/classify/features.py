@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 
 MAX_MODEL_CHARS = 1000  # longer texts are cut for the model (entities still see more)
-NGRAM_SIZES = (2, 3, 4, 5)  # the default; a model records the sizes it was trained with
+NGRAM_SIZES: tuple[int, ...] = ()  # character n-grams: measured, not worth it (docs/classifier.md)
 PLACEHOLDERS = frozenset({"xurl", "xemail", "xhandle", "xnum"})
 
 URL = re.compile(r"https?://\S+|www\.\S+")
@@ -23,6 +23,7 @@ HANDLE = re.compile(r"@\w+")
 NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|#|\?|!|€|\$|£")
 REPEATS = re.compile(r"(.)\1{2,}")
+ANY_WORD = re.compile(r"[a-z']+")
 
 
 # Accented Latin letters to their base letter, in one C-level translate (the slow part of an
@@ -38,7 +39,17 @@ _FOLD = {
     != chr(code).casefold()
     and base.isascii()
 }
-_FOLD_TABLE = str.maketrans({chr(k): v for k, v in _FOLD.items()})
+_FOLD_TABLE = str.maketrans(
+    {
+        **{chr(k): v for k, v in _FOLD.items()},
+        # Phones type curly apostrophes: "hasn\u2019t" must read as "hasn't".
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u00b4": "'",
+        "`": "'",
+    }
+)
 
 
 def fold(text: str) -> str:
@@ -46,11 +57,63 @@ def fold(text: str) -> str:
     return text.casefold().translate(_FOLD_TABLE)
 
 
+def _variants(word: str) -> set[str]:
+    """Common one-slip misspellings: a letter dropped, doubled, or swapped with the next."""
+    found = set()
+    for i in range(len(word)):
+        found.add(word[:i] + word[i + 1 :])
+        found.add(word[:i] + word[i] + word[i:])
+        if i + 1 < len(word):
+            found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+    return {w for w in found if len(w) >= 4 and w != word}
+
+
+# Words the cues and the model most rely on, and how customers misspell them. Only words of
+# six letters or more get generated variants (shorter ones collide with real words: "were"
+# for "where", "live" for "livré"); a few short misspellings are listed by hand.
+KEY_WORDS = (
+    "package packages parcel parcels delivery delivered deliver arrived arrive arriving "
+    "received receive tracking shipped shipping shipment dispatched waiting missing "
+    "yesterday tomorrow refund cancel return address courier expected estimated ordered "
+    "paquete llegado recibido entregado commande livraison bestellung lieferung angekommen "
+    "encomenda entregue"
+).split()
+NOT_MISSPELLINGS = frozenset({"noting", "parce", "retun", "cancer", "recover", "adores"})
+APOSTROPHES = {
+    w.replace("'", ""): w
+    for w in "hasn't haven't hadn't didn't doesn't don't isn't wasn't won't can't couldn't "
+    "wouldn't shouldn't aren't weren't i'm it's where's what's".split()
+}
+CANONICAL: dict[str, str] = {
+    **{
+        v: w
+        for w in KEY_WORDS
+        for v in _variants(w)
+        if v not in KEY_WORDS and v not in NOT_MISSPELLINGS
+    },
+    "recieved": "received",
+    "recieve": "receive",
+    "dlvd": "delivered",
+    "pkg": "package",
+    "pakage": "package",
+    "packge": "package",
+    "parcle": "parcel",
+    "trackin": "tracking",
+    "traking": "tracking",
+    "ordr": "order",
+    "wher": "where",
+    "whr": "where",
+    "stil": "still",
+    "yt": "yet",
+    **APOSTROPHES,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A message once, for every consumer: the model, the cues, the language guess."""
 
-    folded: str  # lower case, no accents, at most MAX_MODEL_CHARS
+    folded: str  # lower case, no accents, misspellings of key words corrected
     tokens: list[str]  # the words the model sees, with placeholders
 
     @property
@@ -58,8 +121,15 @@ class Prepared:
         return frozenset(self.tokens)
 
 
+def _respell(match: re.Match[str]) -> str:
+    word = match.group()
+    return CANONICAL.get(word, word)
+
+
 def prepare(text: str) -> Prepared:
     folded = fold(text[:MAX_MODEL_CHARS])
+    if not CANONICAL.keys().isdisjoint(ANY_WORD.findall(folded)):  # rare: skip the rewrite
+        folded = ANY_WORD.sub(_respell, folded)
     normalized = URL.sub(" xurl ", folded)
     normalized = EMAIL.sub(" xemail ", normalized)
     normalized = HANDLE.sub(" xhandle ", normalized)

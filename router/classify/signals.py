@@ -220,6 +220,7 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     ),
     "refund": (
         "refund",
+        "ruckerstattung",
         "money back",
         "reembols",
         "rembours",
@@ -300,7 +301,7 @@ ANCHORS: dict[str, tuple[str, ...]] = {
         "cade",
     ),
     "product_question": ("do you", "stock", "size", "available", "how much"),
-    "payment_billing": ("charg", "invoice", "payment", "billing", "promo", "discount"),
+    "payment_billing": ("charg", "overcharg", "invoice", "payment", "billing", "promo", "discount"),
     "account": ("password", "log", "sign", "account", "locked"),
     "greeting_thanks": (
         "thank",
@@ -322,6 +323,19 @@ ANCHORS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _triggers() -> dict[str, frozenset[str]]:
+    """Word beginnings (3-4 letters) → the phrase rules worth running when a word starts so.
+
+    A message word triggers a rule when its first three or four letters equal those of the
+    first word of one of the rule's anchors; the rule's regex then decides."""
+    table: dict[str, set[str]] = {}
+    for intent, anchors in ANCHORS.items():
+        for anchor in anchors:
+            first = re.split(r"[^a-z']", anchor.strip())[0] or anchor.strip()
+            table.setdefault(first[:4], set()).add(intent)
+    return {key: frozenset(rules) for key, rules in table.items()}
+
+
 @dataclass(frozen=True)
 class Cue:
     """A group of words: exact words, word prefixes, or phrases (substrings)."""
@@ -341,6 +355,8 @@ class Cue:
 def _w(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
+
+TRIGGERS = _triggers()
 
 CUES: dict[str, Cue] = {
     "parcel": Cue(
@@ -418,12 +434,15 @@ def signals(
 ) -> tuple[str, ...]:
     """Extra feature tokens: which phrase rules fire, which cue groups occur, and their mix."""
     folded = prepared.folded
-    found = [
-        f"r:{intent}"
-        for intent, pattern in PHRASES.items()
-        if any(a in folded for a in ANCHORS[intent]) and pattern.search(folded)
-    ]
     words = prepared.words
+    candidates: set[str] = set()
+    for word in words:
+        candidates.update(TRIGGERS.get(word[:3], ()), TRIGGERS.get(word[:4], ()))
+        if "'" in word:  # French elision: "j'annule", "d'adresse"
+            tail = word.rsplit("'", 1)[1]
+            candidates.update(TRIGGERS.get(tail[:3], ()), TRIGGERS.get(tail[:4], ()))
+    found = [f"r:{intent}" for intent in candidates if PHRASES[intent].search(folded)]
+    found.sort()
     cues = {name for name, cue in CUES.items() if cue.found(words, folded)}
     found += [f"c:{name}" for name in sorted(cues)]
     # A WISMO phrase means little without something that was ordered or shipped: "still

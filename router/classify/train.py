@@ -24,7 +24,6 @@ import numpy as np
 from router.classify.base import INTENTS
 from router.classify.classifier import read
 from router.classify.entities import EntityExtractor
-from router.classify.features import NGRAM_SIZES
 from router.classify.language import train_language
 from router.classify.model import IntentModel
 
@@ -209,8 +208,8 @@ def train(
     seed: int = SEED,
     max_features: int = 150_000,
     c: float = 4.0,
-    c_wismo: float = 0.5,
-    sizes: tuple[int, ...] = NGRAM_SIZES,
+    c_wismo: float = 1.0,
+    sizes: tuple[int, ...] = (),
     public_weight: float = 1.0,
     caps: dict[str, int] | None = None,
 ) -> dict[str, Any]:

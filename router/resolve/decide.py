@@ -92,7 +92,12 @@ def merge(result: Result, context: Context) -> Result:
     # The answer to our question: its own WISMO reading if it has one, else the question's.
     intent = result.intent if result.wismo else context.intent
     wismo = intent.startswith("wismo.")
-    confidence = max(result.confidence, CONTINUATION_CONFIDENCE) if wismo else result.confidence
+    if wismo and result.wismo:
+        confidence = max(result.confidence, CONTINUATION_CONFIDENCE)
+    elif wismo:  # the message itself read as not-WISMO: the question we asked decides
+        confidence = CONTINUATION_CONFIDENCE
+    else:
+        confidence = result.confidence
     return Result(intent, wismo, confidence, result.language, entities)
 
 

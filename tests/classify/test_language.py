@@ -1,15 +1,18 @@
-"""Language detection from function words, with the channel's hint as the fallback."""
+"""Language detection (word naive Bayes, shipped model), with the channel's hint as fallback."""
 
 from __future__ import annotations
 
 import pytest
 
-from router.classify.language import STOPWORDS, SUPPORTED, detect
+from router.classify.language import SUPPORTED, LanguageModel, detect, train_language
 
 
-def test_every_supported_language_has_stopwords() -> None:
+def test_the_shipped_model_knows_every_supported_language() -> None:
+    from router.classify.language import MODEL_PATH
+
+    model = LanguageModel.load(MODEL_PATH)
     assert SUPPORTED == ("en", "es", "fr", "de", "pt", "it", "nl")
-    assert set(STOPWORDS) == set(SUPPORTED)
+    assert model.languages == SUPPORTED
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import aiohttp
 from router.app import Service
 from router.bus import Consumer, EventBus, Handler, Record, RetryPolicy
 from router.bus import topics as t
-from router.classify import RuleClassifier
+from router.classify import ModelClassifier
 from router.orders.sql import SqlOrderSource
 from router.pipeline import CONSUMER, Pipeline
 from router.store import repo
@@ -58,7 +58,7 @@ def pipeline(service: Service, bus: EventBus) -> Pipeline:
         db=service.db,
         bus=bus,
         orders=SqlOrderSource(service.db),
-        classifier=RuleClassifier(),
+        classifier=ModelClassifier.load(),
         settings=service.settings,
         metrics=service.metrics,
         clock=service.clock,

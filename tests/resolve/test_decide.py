@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from router.classify import Result, RuleClassifier
+from router.classify import ModelClassifier, Result
 from router.events import (
     Action,
     Entities,
@@ -377,7 +377,7 @@ def test_plan_ignores_typed_emails() -> None:
 
 
 def test_follow_up_email_continues_the_wismo_question() -> None:
-    classifier = RuleClassifier()
+    classifier = ModelClassifier.load()
     first = classifier.classify("Where is my order #1001?")
     asked = run(first, Lookups(by_number={"1001": ALICE_1001}))
     assert asked.rule == "ask.identity"
@@ -465,7 +465,7 @@ def test_merge_keeps_the_remembered_tracking_number_unless_a_new_one_is_given() 
 
 
 def test_follow_up_order_number_after_ask_order_number_is_answered() -> None:
-    classifier = RuleClassifier()
+    classifier = ModelClassifier.load()
     first = classifier.classify("where is my parcel?")
     asked = run(first, Lookups())
     assert asked.rule == "ask.order_number"
