@@ -135,7 +135,7 @@ def _classifier(model: str | None) -> ModelClassifier:
 
 
 def _classify(model: str | None) -> int:
-    """One output line per input line, in order; a bad line gets an `error` line."""
+    """One output line per non-blank input line, in order; a bad line gets an `error` line."""
     classifier = _classifier(model)
     for line in sys.stdin:
         if not line.strip():
@@ -148,7 +148,11 @@ def _classify(model: str | None) -> int:
             print(json.dumps({"error": str(exc)}), flush=False)
             continue
         result = classifier.classify(row["text"])
-        print(json.dumps({**row, **result_json(result)}, ensure_ascii=False))
+        out = {**row, **result_json(result)}
+        try:
+            print(json.dumps(out, ensure_ascii=False))
+        except UnicodeEncodeError:  # a lone surrogate in the input: escape it, keep going
+            print(json.dumps(out))
     return 0
 
 
@@ -158,7 +162,11 @@ def _eval(args: argparse.Namespace) -> int:
         if not path.is_file():
             print(f"no such file: {path}", file=sys.stderr)
             return 2
-    report = evaluate(classifier, args.paths, keep_errors=args.errors, split=args.split)
+    try:
+        report = evaluate(classifier, args.paths, keep_errors=args.errors, split=args.split)
+    except ValueError as exc:  # a malformed line, named by file:line
+        print(exc, file=sys.stderr)
+        return 2
     data = report.as_dict()
     if args.json:
         print(json.dumps(data, indent=2))
@@ -193,7 +201,11 @@ def _eval(args: argparse.Namespace) -> int:
 def _eval_extraction(args: argparse.Namespace) -> int:
     extractor = EntityExtractor()
     for path in args.paths:
-        report = evaluate_extraction(extractor.extract, path, keep_mistakes=args.mistakes)
+        try:
+            report = evaluate_extraction(extractor.extract, path, keep_mistakes=args.mistakes)
+        except (OSError, ValueError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
         data = report.as_dict()
         if args.json:
             print(json.dumps({"path": str(path), **data}, indent=2))

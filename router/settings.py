@@ -78,7 +78,7 @@ class ClassifierSettings(BaseModel):
     def _compile(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             try:
-                compiled = re.compile(pattern)
+                compiled = re.compile(pattern, re.IGNORECASE)
             except re.error as exc:
                 raise ValueError(f"order pattern {pattern!r}: {exc}") from exc
             if "n" not in compiled.groupindex:

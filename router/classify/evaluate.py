@@ -193,9 +193,12 @@ class ExtractionReport:
         }
 
 
+MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 DATE = re.compile(
-    r"^\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?$|^\d{1,2}(?:st|nd|rd|th)?\s*[A-Za-z]{3,9}|"
-    r"^[A-Za-z]{3,9}\.?\s*\d{1,2}"
+    r"^\d{1,4}[/.-]\d{1,2}(?:[/.-]\d{1,4})?$"
+    rf"|^\d{{1,2}}(?:st|nd|rd|th)?\s*(?:of\s+)?{MONTH}(?:\s+\d{{2,4}})?$"
+    rf"|^{MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{2,4}})?$",
+    re.IGNORECASE,
 )
 
 

@@ -58,13 +58,14 @@ def fold(text: str) -> str:
 
 
 def _variants(word: str) -> set[str]:
-    """Common one-slip misspellings: a letter dropped, doubled, or swapped with the next."""
+    """Common one-slip misspellings inside a word: a letter dropped, doubled, or swapped with
+    the next. The first two and the last letter stay put: slips there mostly make other real
+    words ("estimate" from "estimated", "racking" from "tracking")."""
     found = set()
-    for i in range(len(word)):
+    for i in range(2, len(word) - 1):
         found.add(word[:i] + word[i + 1 :])
         found.add(word[:i] + word[i] + word[i:])
-        if i + 1 < len(word):
-            found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
+        found.add(word[:i] + word[i + 1] + word[i] + word[i + 2 :])
     return {w for w in found if len(w) >= 4 and w != word}
 
 
@@ -78,7 +79,10 @@ KEY_WORDS = (
     "paquete llegado recibido entregado commande livraison bestellung lieferung angekommen "
     "encomenda entregue"
 ).split()
-NOT_MISSPELLINGS = frozenset({"noting", "parce", "retun", "cancer", "recover", "adores"})
+NOT_MISSPELLINGS = frozenset(
+    {"noting", "parce", "retun", "cancer", "recover", "adores", "estimate", "command"}
+    | {"sipping", "tracing", "racking", "tacking", "hipped", "paquet", "recibio"}
+)
 APOSTROPHES = {
     w.replace("'", ""): w
     for w in "hasn't haven't hadn't didn't doesn't don't isn't wasn't won't can't couldn't "
@@ -115,6 +119,7 @@ class Prepared:
 
     folded: str  # lower case, no accents, misspellings of key words corrected
     tokens: list[str]  # the words the model sees, with placeholders
+    raw_words: frozenset[str]  # every [a-z'] run in `folded`, handles and links included
 
     @property
     def words(self) -> frozenset[str]:
@@ -128,14 +133,16 @@ def _respell(match: re.Match[str]) -> str:
 
 def prepare(text: str) -> Prepared:
     folded = fold(text[:MAX_MODEL_CHARS])
-    if not CANONICAL.keys().isdisjoint(ANY_WORD.findall(folded)):  # rare: skip the rewrite
+    raw_words = frozenset(ANY_WORD.findall(folded))
+    if not CANONICAL.keys().isdisjoint(raw_words):  # rare: skip the rewrite otherwise
         folded = ANY_WORD.sub(_respell, folded)
+        raw_words = frozenset(ANY_WORD.findall(folded))
     normalized = URL.sub(" xurl ", folded)
     normalized = EMAIL.sub(" xemail ", normalized)
     normalized = HANDLE.sub(" xhandle ", normalized)
     normalized = NUMBER.sub(" xnum ", normalized)
     normalized = REPEATS.sub(r"\1\1", normalized)  # "sooooo" → "soo", "!!!!" → "!!"
-    return Prepared(folded, WORD.findall(normalized))
+    return Prepared(folded, WORD.findall(normalized), raw_words)
 
 
 def analyze(prepared: Prepared, sizes: tuple[int, ...] = NGRAM_SIZES) -> list[str]:

@@ -434,7 +434,7 @@ def signals(
 ) -> tuple[str, ...]:
     """Extra feature tokens: which phrase rules fire, which cue groups occur, and their mix."""
     folded = prepared.folded
-    words = prepared.words
+    words = prepared.raw_words  # handles, links and e-mails included: the regexes see them
     candidates: set[str] = set()
     for word in words:
         candidates.update(TRIGGERS.get(word[:3], ()), TRIGGERS.get(word[:4], ()))

@@ -125,8 +125,9 @@ def _map(family: str, name: str, row: dict[str, Any]) -> str:
     return "other"
 
 
-def project_examples(folder: Path = TRAINING) -> list[Example]:
+def project_examples(folder: Path | None = None) -> list[Example]:
     examples = []
+    folder = folder or TRAINING
     for path in sorted(folder.glob("*.jsonl")):
         for row in _rows(path):
             if row["intent"] not in INTENTS:
@@ -212,6 +213,7 @@ def train(
     sizes: tuple[int, ...] = (),
     public_weight: float = 1.0,
     caps: dict[str, int] | None = None,
+    project: Path | None = None,
 ) -> dict[str, Any]:
     """Fit, calibrate on a held-out tenth, refit on everything, save; returns a report."""
     from scipy.sparse import hstack
@@ -220,7 +222,7 @@ def train(
 
     started = time.perf_counter()
     rng = random.Random(seed)
-    own = project_examples()
+    own = project_examples(project)
     public_rows = [
         Example(
             surface(e.text, rng) if rng.random() < 0.5 else e.text,

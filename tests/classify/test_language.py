@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.classify.language import SUPPORTED, LanguageModel, detect, train_language
+from router.classify.language import SUPPORTED, LanguageModel, detect
 
 
 def test_the_shipped_model_knows_every_supported_language() -> None:
