@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 
 from router.orders.demo import ORDERS
-from tests.e2e.chat_client import Chat
+from tests.e2e.chat_client import WAIT, Chat
 from tests.e2e.conftest import ServiceFactory
 
 NOT_FOUND = "I couldn't find an order matching"
@@ -96,8 +98,16 @@ async def test_reply_is_recorded_as_a_decision_and_counted(make_service: Service
         chat = await Chat.open(http, service.port)
         await chat.ask("Where is my order #1002? ben.carter@example.com")
         await chat.close()
-        async with http.get(f"http://127.0.0.1:{service.port}/metrics") as resp:
-            body = await resp.text()
+        # The pipeline counts its decision after publishing the reply, so the reply can reach
+        # the customer first: wait for the count rather than race it.
+        decided = 'wismo_decisions_total{action="answer",intent="wismo.status"} 1.0'
+        async with asyncio.timeout(WAIT):
+            while True:
+                async with http.get(f"http://127.0.0.1:{service.port}/metrics") as resp:
+                    body = await resp.text()
+                if decided in body:
+                    break
+                await asyncio.sleep(0.05)
     assert 'wismo_inbound_messages_total{channel="webchat"} 1.0' in body
     assert 'wismo_decisions_total{action="answer",intent="wismo.status"} 1.0' in body
     assert 'wismo_outbound_messages_total{channel="webchat"} 1.0' in body
