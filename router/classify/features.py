@@ -24,6 +24,10 @@ NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
 WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|#|\?|!|€|\$|£")
 REPEATS = re.compile(r"(.)\1{2,}")
 ANY_WORD = re.compile(r"[a-z']+")
+POSSESSIVE = re.compile(r"\b([a-z]+)'s\b")
+CONTRACTIONS = frozenset(
+    "it that what where who how there here he she let when why everything nothing".split()
+)
 
 
 # Accented Latin letters to their base letter, in one C-level translate (the slow part of an
@@ -131,8 +135,15 @@ def _respell(match: re.Match[str]) -> str:
     return CANONICAL.get(word, word)
 
 
+def _possessive(match: re.Match[str]) -> str:
+    word = match.group(1)
+    return match.group() if word in CONTRACTIONS else word
+
+
 def prepare(text: str) -> Prepared:
     folded = fold(text[:MAX_MODEL_CHARS])
+    if "'s" in folded:  # "my order's status" is about the order: drop the possessive
+        folded = POSSESSIVE.sub(_possessive, folded)
     raw_words = frozenset(ANY_WORD.findall(folded))
     if not CANONICAL.keys().isdisjoint(raw_words):  # rare: skip the rewrite otherwise
         folded = ANY_WORD.sub(_respell, folded)

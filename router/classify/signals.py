@@ -118,6 +118,7 @@ PHRASES: dict[str, re.Pattern[str]] = {
     ),
     "wismo.tracking": _any(
         r"tracking(?: number| info(?:rmation)?| link| code| page| id)?",
+        r"(?:package|parcel|order|delivery|shipment|it) tracked",
         r"track (?:my|the|it|this)",
         r"numero de (?:seguimiento|suivi|rastreio)",
         r"sendungs(?:nummer|verfolgung)",
