@@ -19,6 +19,7 @@ from router.dispatch import SendResult
 from router.events import OutboundMessage
 from router.ingest import Ingest
 from router.live import ConversationFeed
+from router.reply.formats import Format
 from router.settings import Settings
 from router.store.db import Database
 
@@ -37,6 +38,7 @@ class ChannelContext:
 
 class Channel(Protocol):
     name: str
+    reply_format: Format  # how replies are shaped for it: chat, sms, email, messaging
 
     def routes(self) -> Iterable[web.AbstractRouteDef]:
         """Webhook and page routes, mounted by the ingest role."""

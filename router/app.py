@@ -24,6 +24,7 @@ from router.bus import Consumer, EventBus, make_bus
 from router.bus import topics as t
 from router.classify import load_classifier
 from router.dispatch import Dispatcher
+from router.facts import Gatherer
 from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
@@ -91,11 +92,12 @@ class Service:
             self.pipeline = Pipeline(
                 db=self.db,
                 bus=self.bus,
-                orders=SqlOrderSource(self.db),
+                facts=Gatherer([SqlOrderSource(self.db)]),
                 classifier=load_classifier(self.settings.classifier),
                 settings=self.settings,
                 metrics=self.metrics,
                 clock=self.clock,
+                formats={name: ch.reply_format for name, ch in self.channels.items()},
             )
             self.consumers.append(
                 self.bus.consumer([t.INBOUND], self.group("pipeline"), self.pipeline.handle)

@@ -103,6 +103,10 @@ class Entities(Model):
     emails: list[str] = Field(default_factory=list)
     phones: list[str] = Field(default_factory=list, description="E.164")
     postcodes: list[str] = Field(default_factory=list)
+    phone_last4: list[str] = Field(
+        default_factory=list,
+        description="Last four digits of a phone, when the customer gives them",
+    )
 
 
 class Classification(Event):
@@ -162,6 +166,8 @@ class ShipmentFacts(Model):
     tracking_url: str | None = None
     status: ShipmentStatus = ShipmentStatus.UNKNOWN
     status_detail: str | None = None
+    reason: str | None = None
+    action_required: bool = False
     last_scan_at: AwareDatetime | None = None
     last_location: str | None = None
     estimated_delivery: date | None = None
@@ -204,6 +210,9 @@ class Decision(Event):
     asked_for: list[str] = Field(default_factory=list)
     order: OrderFacts | None = None
     facts: list[FactSource] = Field(default_factory=list)
+    offers: list[str] = Field(
+        default_factory=list, description="Remedies offered (reship, refund) or awaiting approval"
+    )
     reply_text: Text
     classifier: str
 
@@ -266,6 +275,9 @@ class Escalation(Event):
     customer_text: Text
     suggested_reply: Text | None = None
     order: OrderFacts | None = None
+    needs_approval: list[str] = Field(
+        default_factory=list, description="Remedies a human must approve (reship, refund)"
+    )
 
     @staticmethod
     def make_id(inbound_id: str) -> str:

@@ -9,8 +9,9 @@ after the publishes succeeded, so a crash in between means a redelivery, never a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,17 +21,24 @@ from router.bus import EventBus, Record
 from router.bus import topics as t
 from router.bus.codec import decode_as, publish_event
 from router.classify.base import Classifier
-from router.events import (
-    Action,
-    Decision,
-    Escalation,
-    InboundMessage,
-    OutboundMessage,
-)
+from router.classify.tone import angry
+from router.events import Action, Decision, Escalation, InboundMessage, OutboundMessage
+from router.facts import Gatherer
+from router.limits import SlidingLimit
 from router.metrics import Metrics
-from router.orders.base import Order, OrderSource
+from router.reply.formats import Format
 from router.reply.render import render
-from router.resolve.decide import ASK_ORDER, Context, Lookups, Plan, decide, merge, plan
+from router.resolve.decide import (
+    ASK_ORDER,
+    Context,
+    History,
+    Lookups,
+    Plan,
+    Resolution,
+    decide,
+    merge,
+    plan,
+)
 from router.settings import Settings
 from router.store import repo
 from router.store.db import Database
@@ -39,17 +47,26 @@ log = structlog.get_logger(__name__)
 
 CONSUMER = "pipeline"
 CONTEXT_WINDOW = timedelta(minutes=30)
+HOUR_S = 3600.0
+FAILED_CHECK_RULES = frozenset({"ask.not_found"})
 
 
 @dataclass
 class Pipeline:
     db: Database
     bus: EventBus
-    orders: OrderSource
+    facts: Gatherer
     classifier: Classifier
     settings: Settings
     metrics: Metrics
     clock: Callable[[], datetime]
+    formats: Mapping[str, Format] = field(default_factory=dict)  # channel → reply format
+    monotonic: Callable[[], float] = time.monotonic
+
+    def __post_init__(self) -> None:
+        policy = self.settings.policy
+        self.sender_lookups = SlidingLimit(policy.lookups_per_sender_per_hour, HOUR_S)
+        self.failed_checks = SlidingLimit(policy.failed_checks_per_order_per_hour, HOUR_S)
 
     async def handle(self, record: Record) -> None:
         inbound = decode_as(InboundMessage, record)
@@ -72,15 +89,27 @@ class Pipeline:
             expect_order=ASK_ORDER in context.asked_for,
         )
         result = merge(raw, context)
-        lookups = await self._look_up(plan(result, inbound.sender), now)
+        wanted = plan(result, inbound.sender)
+        limited = self._limited(inbound, wanted)
+        lookups = Lookups() if limited or wanted.empty else await self.facts.gather(wanted, now)
+        history = History(
+            recent_contacts=await self._recent_contacts(wanted, lookups, now), limited=limited
+        )
         resolution = decide(
             result,
             inbound.sender,
             lookups,
             now=now,
             threshold=self.settings.classifier.threshold,
+            policy=self.settings.policy,
+            history=history,
+            angry=angry(inbound.text),
         )
-        reply = render(resolution, now)
+        self._count(inbound, wanted, resolution, limited)
+        fmt = self.formats.get(inbound.channel, "chat")
+        reply = render(
+            resolution, now, fmt=fmt, brand=self.settings.brand, name=inbound.sender.name
+        )
         about = _about(inbound, now)
         decision = Decision(
             event_id=Decision.make_id(inbound.event_id),
@@ -97,6 +126,7 @@ class Pipeline:
             asked_for=resolution.asked_for,
             order=resolution.order,
             facts=resolution.facts,
+            offers=resolution.offers,
             reply_text=reply.text,
             classifier=self.classifier.name,
         )
@@ -107,24 +137,17 @@ class Pipeline:
             recipient=inbound.sender,
             route=inbound.route,
             text=reply.text,
+            subject=reply.subject,
+            html=reply.html,
             links=reply.links,
             quick_replies=reply.quick_replies,
             received_at=inbound.received_at,
         )
         await publish_event(self.bus, t.DECISIONS, decision)
         if decision.action == Action.ESCALATE:
-            escalation = Escalation(
-                event_id=Escalation.make_id(inbound.event_id),
-                **about,
-                decision_id=decision.event_id,
-                reason=decision.rule,
-                rule=decision.rule,
-                intent=decision.intent,
-                language=decision.language,
-                customer_text=inbound.text,
-                order=decision.order,
+            await publish_event(
+                self.bus, t.ESCALATIONS, _escalation(inbound, decision, resolution, about)
             )
-            await publish_event(self.bus, t.ESCALATIONS, escalation)
         await publish_event(self.bus, t.OUTBOUND, outbound)
         await repo.record_decision(self.db, CONSUMER, decision, now)
         self.metrics.decisions.labels(intent=decision.intent, action=decision.action.value).inc()
@@ -137,6 +160,32 @@ class Pipeline:
             verified=decision.identity.verified,
         )
 
+    def _limited(self, inbound: InboundMessage, wanted: Plan) -> bool:
+        now = self.monotonic()
+        if wanted.empty:
+            return False
+        if self.sender_lookups.exceeded(inbound.sender.id, now):
+            return True
+        return any(self.failed_checks.exceeded(n, now) for n in wanted.order_numbers)
+
+    def _count(
+        self, inbound: InboundMessage, wanted: Plan, resolution: Resolution, limited: bool
+    ) -> None:
+        """Charge the look-up (and a failed check) against the limits."""
+        if wanted.empty or limited:
+            return
+        now = self.monotonic()
+        self.sender_lookups.record(inbound.sender.id, now)
+        if resolution.rule in FAILED_CHECK_RULES:
+            for number in wanted.order_numbers:
+                self.failed_checks.record(number, now)
+
+    async def _recent_contacts(self, wanted: Plan, lookups: Lookups, now: datetime) -> int:
+        numbers = [*wanted.order_numbers, *(o.number for o in lookups.by_contact)]
+        since = now - timedelta(hours=self.settings.policy.repeat_contact_hours)
+        counts = [await repo.recent_answers(self.db, n.lstrip("#"), since) for n in numbers[:3]]
+        return max(counts, default=0)
+
     async def _context(self, inbound: InboundMessage, now: datetime) -> Context:
         previous = await repo.last_decision(self.db, inbound.conversation_key, now - CONTEXT_WINDOW)
         if previous is None or not previous.asked_for:
@@ -144,15 +193,6 @@ class Pipeline:
         return Context(
             intent=previous.intent, asked_for=previous.asked_for, entities=previous.entities
         )
-
-    async def _look_up(self, wanted: Plan, now: datetime) -> Lookups:
-        by_number = {n: await self.orders.by_number(n, now=now) for n in wanted.order_numbers}
-        by_contact: tuple[Order, ...] = ()
-        if wanted.email or wanted.phone:
-            by_contact = tuple(
-                await self.orders.by_contact(email=wanted.email, phone=wanted.phone, now=now)
-            )
-        return Lookups(by_number=by_number, by_contact=by_contact)
 
 
 def _about(inbound: InboundMessage, now: datetime) -> dict[str, Any]:
@@ -165,3 +205,21 @@ def _about(inbound: InboundMessage, now: datetime) -> dict[str, Any]:
         "channel": inbound.channel,
         "provider": inbound.provider,
     }
+
+
+def _escalation(
+    inbound: InboundMessage, decision: Decision, resolution: Resolution, about: dict[str, Any]
+) -> Escalation:
+    return Escalation(
+        event_id=Escalation.make_id(inbound.event_id),
+        **about,
+        decision_id=decision.event_id,
+        reason=resolution.reason or decision.rule,
+        rule=decision.rule,
+        intent=decision.intent,
+        language=decision.language,
+        customer_text=inbound.text,
+        suggested_reply=decision.reply_text,
+        order=decision.order,
+        needs_approval=resolution.offers if decision.rule.endswith("needs_approval") else [],
+    )

@@ -60,7 +60,31 @@ class DatabaseSettings(BaseModel):
 
 
 class BrandSettings(BaseModel):
-    name: str = Field(default="Demo Shop", description="Shown on the chat page")
+    name: str = Field(default="Demo Shop", description="Shop name in replies and on the chat page")
+    sign_off: str = Field(default="The Demo Shop team", description="Closes e-mail replies")
+    support_email: str | None = Field(default=None, description="Offered when we hand over")
+
+
+Offer = Literal["reship", "refund"]
+OFFERS: tuple[Offer, ...] = ("reship", "refund")
+
+
+class PolicySettings(BaseModel):
+    """The next-step rules. Every decision names the rule that fired and the facts it used."""
+
+    auto_offer_max_value: float = Field(
+        default=100.0, ge=0, description="Lost parcel: offer reship/refund at once up to this"
+    )
+    high_value: float = Field(default=500.0, ge=0, description="Orders from this value: a human")
+    stale_after_business_days: int = Field(default=5, ge=1, description="No scan: say so")
+    lost_after_business_days: int = Field(default=8, ge=1, description="No scan: treat as lost")
+    delivered_wait_days: int = Field(
+        default=2, ge=0, description="'Delivered but not here': days to wait before a claim"
+    )
+    repeat_contact_hours: int = Field(default=48, ge=1, description="Asked again: a human")
+    offers: list[Offer] = Field(default_factory=lambda: list(OFFERS))
+    lookups_per_sender_per_hour: int = Field(default=10, ge=1)
+    failed_checks_per_order_per_hour: int = Field(default=5, ge=1)
 
 
 class ClassifierSettings(BaseModel):
@@ -106,6 +130,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     brand: BrandSettings = Field(default_factory=BrandSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
     channels: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-channel settings, parsed by each channel"
     )

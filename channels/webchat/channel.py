@@ -42,6 +42,7 @@ from channels.webchat.session import Sessions
 from router.bus import BusUnavailable
 from router.dispatch import SendResult
 from router.events import InboundMessage, OutboundMessage, Party
+from router.reply.formats import Format
 from router.store import repo
 from router.store.models import Message
 
@@ -139,6 +140,7 @@ def message_frame(row: Message) -> dict[str, Any]:
 
 class WebChatChannel:
     name = NAME
+    reply_format: Format = "chat"
 
     def __init__(self, ctx: ChannelContext) -> None:
         self.ctx = ctx

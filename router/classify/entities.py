@@ -102,6 +102,14 @@ POSTCODES: tuple[re.Pattern[str], ...] = (
 
 DEFAULT_REGION = "US"
 
+# "the last 4 digits of my phone are 0134", "number ending in 0134": a second factor.
+LAST4 = re.compile(
+    r"(?:\b(?:last|final)\s+(?:4|four)(?:\s+(?:digits|numbers))?"
+    r"(?:\s+of\s+(?:my|the)\s+(?:phone|number|mobile|cell)(?:\s+number)?)?"
+    r"\s*(?:is|are|:|=)?|\bending\s+(?:in|with))\s*(?P<n>\d{4})\b",
+    re.IGNORECASE,
+)
+
 NOT_NUMBERS = re.compile(r"(?<![\w.+-])@\w+|https?://\S+|www\.\S+|" + EMAIL.pattern)
 
 DIGIT = re.compile(r"\d")
@@ -236,6 +244,13 @@ class EntityExtractor:
                     postcodes.append(m.group(group).upper())
                     taken.append(span)
 
+        last4 = []
+        for m in LAST4.finditer(text):
+            span = Span(m.start("n"), m.end("n"))
+            if _free(span, taken):
+                last4.append(m.group("n"))
+                taken.append(span)
+
         if expect_order:
             _find_orders(text, (BARE_ORDER,), taken, orders)
 
@@ -245,6 +260,7 @@ class EntityExtractor:
             emails=_unique(emails),
             phones=_unique(phones),
             postcodes=_unique(postcodes),
+            phone_last4=_unique(last4),
         )
 
 

@@ -23,10 +23,15 @@ class Shipment(Model):
     tracking_url: str | None = None
     status: ShipmentStatus
     status_detail: str | None = None
+    reason: str | None = Field(default=None, description="delayed_weather, lost, address_issue…")
+    action_required: bool = False
     estimated_delivery: date | None = None
     shipped_at: AwareDatetime | None = None
     delivered_at: AwareDatetime | None = None
     scans: list[Scan] = Field(default_factory=list, description="Oldest first")
+    sources: list[FactSource] = Field(
+        default_factory=list, description="Where the tracking facts came from, if not the shop"
+    )
 
     @property
     def last_scan(self) -> Scan | None:

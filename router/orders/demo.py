@@ -74,6 +74,8 @@ class DemoShipment:
     scans: tuple[DemoScan, ...]
     detail: str | None = None
     eta_day: int | None = None
+    reason: str | None = None
+    action_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ ORDERS: tuple[DemoOrder, ...] = (
                 "387500474393",
                 S.EXCEPTION,
                 detail="Delay: severe weather conditions",
+                reason="delayed_weather",
                 eta_day=3,
                 scans=(
                     _label(-5, "Denver, CO"),
@@ -424,6 +427,8 @@ ORDERS: tuple[DemoOrder, ...] = (
                 "1ZX771WS0323194878",
                 S.EXCEPTION,
                 detail="The address is incomplete; the carrier is trying to contact you",
+                reason="address_issue",
+                action_required=True,
                 scans=(
                     _label(-5, "Louisville, KY"),
                     _picked(-4.5, "Louisville, KY"),
@@ -512,6 +517,7 @@ ORDERS: tuple[DemoOrder, ...] = (
                 "9400111372159010928159",
                 S.FAILURE,
                 detail="The package could not be located",
+                reason="lost",
                 scans=(
                     _label(-20, "Reno, NV"),
                     _picked(-19, "Reno, NV"),
@@ -701,6 +707,8 @@ ORDERS: tuple[DemoOrder, ...] = (
                 "5989834782",
                 S.EXCEPTION,
                 detail="Held by customs: import duties must be paid",
+                reason="held_for_payment",
+                action_required=True,
                 scans=(
                     _label(-6, "New York, NY"),
                     _picked(-5.8, "New York, NY"),
@@ -757,6 +765,8 @@ def build(now: datetime) -> list[ShopOrder]:
                     tracking_url=match.tracking_url,
                     status=ship.status,
                     status_detail=ship.detail,
+                    reason=ship.reason,
+                    action_required=ship.action_required,
                     estimated_delivery=_on(now, ship.eta_day),
                     shipped_at=_at(now, first.day),
                     delivered_at=_at(now, last.day) if ship.status == S.DELIVERED else None,

@@ -72,6 +72,8 @@ def to_order(row: ShopOrder, *, fetched_at: datetime) -> Order:
                 tracking_url=s.tracking_url,
                 status=ShipmentStatus(s.status),
                 status_detail=s.status_detail,
+                reason=s.reason,
+                action_required=s.action_required,
                 estimated_delivery=s.estimated_delivery,
                 shipped_at=s.shipped_at,
                 delivered_at=s.delivered_at,

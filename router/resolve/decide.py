@@ -1,32 +1,44 @@
-"""Facts → decision: which order, is the sender its owner, and what to do. Pure functions.
+"""Facts → decision: which order, is the sender its owner, and what to do next. Pure functions.
 
 The pipeline calls `plan` (what to look up), does the look-ups, then `decide`. Every branch
-names the rule that fired; what the customer is told when an order is unknown is word for word
-what they are told when it belongs to someone else, so a reply never reveals that an order
-exists.
+names the rule that fired, in the order below (the first that applies wins):
+
+  limit.lookups            too many look-ups from this sender / for this order: nothing looked up
+  greeting                 hello / thanks with no order in it
+  escalate.human_request   the customer asks for a person
+  ask.clarify              confidence below the threshold: ask, do not guess
+  escalate.non_wismo       refunds, returns, damage…: a human, with a holding reply
+  hold.source_unavailable  a shop or carrier system failed: holding reply + a human, no facts
+  ask.identity             an order number without a second factor
+  ask.not_found            unknown order, or someone else's: the same words either way
+  ask.order_number         nothing to look up
+  answer.several_orders    the sender's own recent orders: a summary, and which one?
+  answer.cancelled / answer.not_shipped
+  offer.lost, offer.delivered_missing            lost parcel, value ≤ auto_offer_max_value
+  escalate.lost_needs_approval, escalate.claim_needs_approval     above it
+  answer.delivered_wait    "delivered but not here", still inside the wait window
+  escalate.high_value / escalate.repeat_contact / escalate.anger   facts + a human
+  answer.action_required   the carrier needs the customer to act
+  answer.status
+
+What the customer is told when an order is unknown is word for word what they are told when
+it belongs to someone else, so a reply never reveals that an order exists.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import Field
 
 from router.classify.base import Result
-from router.events import (
-    Action,
-    Entities,
-    FactSource,
-    IdentityCheck,
-    Model,
-    OrderFacts,
-    Party,
-)
+from router.events import Action, Entities, FactSource, IdentityCheck, Model, OrderFacts, Party
 from router.orders.base import Order
 from router.resolve.identity import offered_second_factor, verify
-from router.resolve.reasoning import notes, order_facts
+from router.resolve.reasoning import notes, order_facts, sources, tagged
+from router.settings import PolicySettings
 
 MAX_ORDER_LOOKUPS = 3
 ASK_ORDER = "order_number"
@@ -57,6 +69,8 @@ class Resolution(Model):
     notes: list[str] = Field(default_factory=list)
     other_orders: list[OrderFacts] = Field(default_factory=list)
     facts: list[FactSource] = Field(default_factory=list)
+    offers: list[str] = Field(default_factory=list, description="Offered now, or to approve")
+    wait_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +79,24 @@ class Plan:
     email: str | None = None
     phone: str | None = None
 
+    @property
+    def empty(self) -> bool:
+        return not (self.order_numbers or self.email or self.phone)
+
 
 @dataclass(frozen=True, slots=True)
 class Lookups:
     by_number: dict[str, Order | None] = field(default_factory=dict)
     by_contact: tuple[Order, ...] = ()
+    failed: tuple[str, ...] = ()  # systems that could not answer
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What the store knows about earlier contacts (the pipeline loads it)."""
+
+    recent_contacts: int = 0  # earlier WISMO answers about the same order, in the window
+    limited: bool = False  # the sender or the order has hit a look-up limit
 
 
 def merge(result: Result, context: Context) -> Result:
@@ -81,6 +108,7 @@ def merge(result: Result, context: Context) -> Result:
         emails=_union(result.entities.emails, context.entities.emails),
         phones=_union(result.entities.phones, context.entities.phones),
         postcodes=_union(result.entities.postcodes, context.entities.postcodes),
+        phone_last4=_union(result.entities.phone_last4, context.entities.phone_last4),
     )
     continues = (
         context.asked_for
@@ -121,16 +149,32 @@ def decide(
     *,
     now: datetime,
     threshold: float,
+    policy: PolicySettings | None = None,
+    history: History | None = None,
+    angry: bool = False,
 ) -> Resolution:
-    if result.intent == "greeting_thanks" and not result.entities.order_numbers:
+    policy = policy or PolicySettings()
+    history = history or History()
+    if history.limited and result.wismo:
+        return _make(result, Action.ASK, "limit.lookups", reason="look-up limit reached")
+    has_order = bool(result.entities.order_numbers or result.entities.tracking_numbers)
+    if result.intent == "greeting_thanks" and not has_order:
         return _make(result, Action.ANSWER, "greeting")
+    if result.intent == "human_request" and result.confidence >= threshold:
+        return _make(result, Action.ESCALATE, "escalate.human_request", reason="asked for a person")
     if result.confidence < threshold:
         return _make(result, Action.ASK, "ask.clarify", asked_for=[ASK_ORDER, ASK_FACTOR])
     if not result.wismo:
-        rule = (
-            "escalate.human_request" if result.intent == "human_request" else "escalate.non_wismo"
+        return _make(
+            result, Action.ESCALATE, "escalate.non_wismo", reason=f"intent {result.intent}"
         )
-        return _make(result, Action.ESCALATE, rule, reason=f"intent {result.intent}")
+    if lookups.failed:
+        return _make(
+            result,
+            Action.ESCALATE,
+            "hold.source_unavailable",
+            reason="unavailable: " + ", ".join(lookups.failed),
+        )
 
     numbers = result.entities.order_numbers[:MAX_ORDER_LOOKUPS]
     if numbers:
@@ -140,7 +184,7 @@ def decide(
                 continue
             identity = verify(order, sender, result.entities, named_by_number=True)
             if identity.verified:
-                return _answer(result, order, identity, now)
+                return _next_step(result, order, identity, now, policy, history, angry)
         if not offered_second_factor(result.entities):
             return _make(result, Action.ASK, "ask.identity", asked_for=[ASK_FACTOR])
         return _make(result, Action.ASK, "ask.not_found", asked_for=[ASK_ORDER, ASK_FACTOR])
@@ -150,7 +194,7 @@ def decide(
     ]
     owned = [(o, identity) for o, identity in owned if identity.verified]
     if len(owned) == 1:
-        return _answer(result, owned[0][0], owned[0][1], now)
+        return _next_step(result, owned[0][0], owned[0][1], now, policy, history, angry)
     if owned:
         return _make(
             result,
@@ -177,20 +221,55 @@ def _make(result: Result, action: Action, rule: str, **extra: Any) -> Resolution
     )
 
 
-def _answer(result: Result, order: Order, identity: IdentityCheck, now: datetime) -> Resolution:
-    tags = notes(order, now)
+def _next_step(
+    result: Result,
+    order: Order,
+    identity: IdentityCheck,
+    now: datetime,
+    policy: PolicySettings,
+    history: History,
+    angry: bool,
+) -> Resolution:
+    tags = notes(order, now, policy)
+    base: dict[str, Any] = {
+        "identity": identity,
+        "order": order_facts(order),
+        "notes": tags,
+        "facts": sources(order),
+    }
+
+    def make(action: Action, rule: str, **extra: Any) -> Resolution:
+        return _make(result, action, rule, **base, **extra)
+
     if "cancelled" in tags:
-        rule = "answer.cancelled"
-    elif "not_shipped" in tags:
-        rule = "answer.not_shipped"
-    else:
-        rule = "answer.status"
-    return _make(
-        result,
-        Action.ANSWER,
-        rule,
-        identity=identity,
-        order=order_facts(order),
-        notes=tags,
-        facts=[order.source],
-    )
+        return make(Action.ANSWER, "answer.cancelled")
+    if "not_shipped" in tags:
+        return make(Action.ANSWER, "answer.not_shipped")
+
+    lost = bool(tagged(tags, "lost"))
+    delivered = tagged(tags, "delivered")
+    missing = result.intent == "wismo.not_received" and bool(delivered)
+    wait_until = None
+    if missing:
+        last_delivery = max(date.fromisoformat(d[1]) for d in delivered)
+        wait_until = last_delivery + timedelta(days=policy.delivered_wait_days)
+    if lost or (missing and wait_until is not None and now.date() > wait_until):
+        kind = "lost" if lost else "delivered_missing"
+        if order.total <= policy.auto_offer_max_value and policy.offers:
+            return make(Action.OFFER, f"offer.{kind}", offers=list(policy.offers))
+        rule = "escalate.lost_needs_approval" if lost else "escalate.claim_needs_approval"
+        reason = f"order value {order.total:.2f} {order.currency} above the automatic limit"
+        return make(Action.ESCALATE, rule, offers=list(policy.offers), reason=reason)
+    if missing:
+        return make(Action.ANSWER, "answer.delivered_wait", wait_until=wait_until)
+    if order.total >= policy.high_value:
+        reason = f"order value {order.total:.2f} {order.currency}"
+        return make(Action.ESCALATE, "escalate.high_value", reason=reason)
+    if history.recent_contacts > 0:
+        reason = f"asked {history.recent_contacts + 1} times in {policy.repeat_contact_hours} h"
+        return make(Action.ESCALATE, "escalate.repeat_contact", reason=reason)
+    if angry:
+        return make(Action.ESCALATE, "escalate.anger", reason="the customer is upset")
+    if tagged(tags, "action_required"):
+        return make(Action.ANSWER, "answer.action_required")
+    return make(Action.ANSWER, "answer.status")

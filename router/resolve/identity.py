@@ -2,7 +2,8 @@
 
 Proof is either the channel-verified sender address (the e-mail a message came from, the phone
 an SMS came from) equal to the order's, or the order number plus a second factor the sender
-typed: the order's e-mail, its phone number, or its shipping postcode. Anything typed
+typed: the order's e-mail, its phone number or that number's last four digits, or its shipping
+postcode. Anything typed
 into a chat box alone is not proof: anyone can type someone else's e-mail address.
 """
 
@@ -52,6 +53,8 @@ def verify(
         return IdentityCheck(verified=True, method="order_number+email")
     if order_phone and any(normalize_phone(p) == order_phone for p in entities.phones):
         return IdentityCheck(verified=True, method="order_number+phone")
+    if order_phone and order_phone[-4:] in entities.phone_last4:
+        return IdentityCheck(verified=True, method="order_number+phone_last4")
     if order.ship_postcode and normalize_postcode(order.ship_postcode) in {
         normalize_postcode(p) for p in entities.postcodes
     }:
@@ -60,4 +63,4 @@ def verify(
 
 
 def offered_second_factor(entities: Entities) -> bool:
-    return bool(entities.emails or entities.phones or entities.postcodes)
+    return bool(entities.emails or entities.phones or entities.postcodes or entities.phone_last4)

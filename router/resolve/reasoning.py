@@ -1,23 +1,25 @@
-"""From order records to the facts a reply states, and what they mean (late? silent?).
+"""From order and carrier records to the facts a reply states, and what they mean.
 
-Pure functions of the order and `now`. Business days skip weekends and the public holidays of
-the destination country (the `holidays` package).
+Pure functions of the records, the policy and `now`. Business days skip weekends and the public
+holidays of the destination country (the `holidays` package).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 import holidays
 
-from router.events import OrderFacts, ShipmentFacts, ShipmentStatus
-from router.orders.base import Order, Shipment
+from router.events import FactSource, OrderFacts, ShipmentFacts, ShipmentStatus
+from router.orders.base import Order, Scan, Shipment
+from router.settings import PolicySettings
+from router.tracking.base import TrackingInfo
 
-STALE_AFTER_BUSINESS_DAYS = 5
-
-MOVING = frozenset({ShipmentStatus.PRE_TRANSIT, ShipmentStatus.IN_TRANSIT, ShipmentStatus.UNKNOWN})
-DONE = frozenset({ShipmentStatus.DELIVERED, ShipmentStatus.AVAILABLE_FOR_PICKUP})
+S = ShipmentStatus
+MOVING = frozenset({S.PRE_TRANSIT, S.IN_TRANSIT, S.UNKNOWN})
+DONE = frozenset({S.DELIVERED, S.AVAILABLE_FOR_PICKUP})
 
 
 @functools.lru_cache(maxsize=64)
@@ -40,6 +42,64 @@ def business_days_between(start: date, end: date, country: str) -> int:
     return days
 
 
+def add_business_days(start: date, days: int, country: str) -> date:
+    calendar = _holidays(country)
+    current = start
+    while days > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5 and current not in calendar:
+            days -= 1
+    return current
+
+
+def with_tracking(order: Order, tracking: Mapping[str, TrackingInfo]) -> Order:
+    """The order with each shipment's carrier facts, when the carrier knows more than the shop.
+
+    The carrier's record wins when its latest scan is at least as recent as the shop's: shops
+    copy carrier events late, if at all. Each fact keeps its source for the audit trail.
+    """
+    shipments = []
+    for shipment in order.shipments:
+        info = tracking.get(shipment.tracking_number)
+        if info is None:
+            shipments.append(shipment)
+            continue
+        carrier_last = info.events[-1].occurred_at if info.events else None
+        shop_last = shipment.last_scan.occurred_at if shipment.last_scan else None
+        if shop_last is not None and (carrier_last is None or carrier_last < shop_last):
+            shipments.append(shipment)
+            continue
+        shipments.append(
+            shipment.model_copy(
+                update={
+                    "status": info.status,
+                    "status_detail": info.status_detail or shipment.status_detail,
+                    "reason": info.reason,
+                    "action_required": info.action_required,
+                    "estimated_delivery": info.estimated_delivery or shipment.estimated_delivery,
+                    "delivered_at": info.delivered_at or shipment.delivered_at,
+                    "scans": [
+                        Scan(
+                            occurred_at=e.occurred_at,
+                            status=e.status,
+                            description=e.description,
+                            location=e.location,
+                        )
+                        for e in info.events
+                    ]
+                    or shipment.scans,
+                    "sources": [
+                        *shipment.sources,
+                        FactSource(
+                            system=info.source, record_id=info.record_id, fetched_at=info.fetched_at
+                        ),
+                    ],
+                }
+            )
+        )
+    return order.model_copy(update={"shipments": shipments})
+
+
 def shipment_facts(shipment: Shipment) -> ShipmentFacts:
     last = shipment.last_scan
     return ShipmentFacts(
@@ -48,6 +108,8 @@ def shipment_facts(shipment: Shipment) -> ShipmentFacts:
         tracking_url=shipment.tracking_url,
         status=shipment.status,
         status_detail=shipment.status_detail or (last.description if last else None),
+        reason=shipment.reason,
+        action_required=shipment.action_required,
         last_scan_at=last.occurred_at if last else None,
         last_location=last.location if last else None,
         estimated_delivery=shipment.estimated_delivery,
@@ -65,7 +127,12 @@ def order_facts(order: Order) -> OrderFacts:
     )
 
 
-def notes(order: Order, now: datetime) -> list[str]:
+def sources(order: Order) -> list[FactSource]:
+    """Every system a fact in this order's answer came from."""
+    return [order.source, *(src for s in order.shipments for src in s.sources)]
+
+
+def notes(order: Order, now: datetime, policy: PolicySettings | None = None) -> list[str]:
     """What the facts mean, as stable tags the policy and the reply both read.
 
     - `cancelled`: the order was cancelled.
@@ -73,8 +140,12 @@ def notes(order: Order, now: datetime) -> list[str]:
     - `partly_shipped`: some items are still to ship.
     - `split`: more than one shipment.
     - `late`: not delivered and past the promised date, or the carrier's date is after it.
-    - `stale:<tracking>:<n>`: a moving shipment without a scan for n >= 5 business days.
+    - `stale:<tracking>:<n>`: a moving shipment without a scan for n business days (policy).
+    - `lost:<tracking>`: the carrier says lost/failed, or no scan long enough to count as lost.
+    - `delivered:<tracking>:<date>`: delivered on that date (for "delivered but not here").
+    - `action_required:<tracking>`: the carrier needs the customer to act.
     """
+    policy = policy or PolicySettings()
     today = now.date()
     tags: list[str] = []
     if order.status == "cancelled":
@@ -94,8 +165,23 @@ def notes(order: Order, now: datetime) -> list[str]:
             tags.append("late")
     for s in order.shipments:
         last = s.last_scan
-        if s.status in MOVING and last is not None:
-            silent = business_days_between(last.occurred_at.date(), today, order.ship_country)
-            if silent >= STALE_AFTER_BUSINESS_DAYS:
-                tags.append(f"stale:{s.tracking_number}:{silent}")
+        silent = (
+            business_days_between(last.occurred_at.date(), today, order.ship_country)
+            if s.status in MOVING and last is not None
+            else 0
+        )
+        if silent >= policy.stale_after_business_days:
+            tags.append(f"stale:{s.tracking_number}:{silent}")
+        if s.status == S.FAILURE or s.reason == "lost" or silent >= policy.lost_after_business_days:
+            tags.append(f"lost:{s.tracking_number}")
+        if s.status == S.DELIVERED:
+            when = (s.delivered_at or (last.occurred_at if last else now)).date()
+            tags.append(f"delivered:{s.tracking_number}:{when.isoformat()}")
+        if s.action_required:
+            tags.append(f"action_required:{s.tracking_number}")
     return tags
+
+
+def tagged(tags: list[str], prefix: str) -> list[list[str]]:
+    """The parts of every tag with this prefix: tagged(["lost:1Z…"], "lost") → [["1Z…"]]."""
+    return [t.split(":")[1:] for t in tags if t.split(":", 1)[0] == prefix]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -104,6 +105,7 @@ class DecisionRow(Base):
     id: Mapped[str] = mapped_column(String(512), primary_key=True)
     inbound_id: Mapped[str] = mapped_column(String(512), unique=True)
     conversation_key: Mapped[str] = mapped_column(String(512), index=True)
+    order_number: Mapped[str | None] = mapped_column(String(64), index=True)
     intent: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str] = mapped_column(String(128))
@@ -162,6 +164,8 @@ class ShopShipment(Base):
     tracking_url: Mapped[str | None] = mapped_column(String(512))
     status: Mapped[str] = mapped_column(String(32))
     status_detail: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    action_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     estimated_delivery: Mapped[date | None] = mapped_column(Date)
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]

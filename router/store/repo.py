@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,6 +91,7 @@ async def record_decision(db: Database, consumer: str, decision: Decision, now: 
                 "id": decision.event_id,
                 "inbound_id": decision.inbound_id,
                 "conversation_key": decision.conversation_key,
+                "order_number": decision.order.number if decision.order else None,
                 "intent": decision.intent,
                 "action": decision.action.value,
                 "rule": decision.rule,
@@ -181,3 +182,14 @@ async def last_decision(db: Database, conversation_key: str, since: datetime) ->
     async with db.session() as session:
         payload = (await session.execute(query)).scalar_one_or_none()
     return None if payload is None else Decision.model_validate(payload)
+
+
+async def recent_answers(db: Database, order_number: str, since: datetime) -> int:
+    """How often this order was already answered about since `since` (repeat contacts)."""
+    query = select(func.count()).where(
+        DecisionRow.order_number == order_number,
+        DecisionRow.decided_at >= since,
+        DecisionRow.wismo.is_(True),
+    )
+    async with db.session() as session:
+        return int((await session.execute(query)).scalar_one())
