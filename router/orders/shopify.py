@@ -283,6 +283,22 @@ def same_phone(a: str, b: str, region: str | None) -> bool:
     return key_a is not None and key_a == key_b
 
 
+def e164(raw: str | None, region: str | None) -> str | None:
+    """The phone in E.164 when it parses (local numbers read in the order's country), else as
+    the shop has it: identity checks compare E.164, and a foreign local number read as a US
+    one would never match."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, (region or "US").upper())
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_possible_number(parsed):
+        return raw
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
 def _phone_key(raw: str, region: str | None) -> str | None:
     try:
         parsed = phonenumbers.parse(raw, (region or "US").upper())
@@ -403,7 +419,7 @@ def _to_order(node: _Order, *, fetched_at: datetime) -> Order:
         number=node.name.strip().lstrip("#"),
         customer_name=ship.name or billing.name or "",
         email=node.email or "",
-        phone=node.phone or None,
+        phone=e164(node.phone, ship.countryCodeV2),
         placed_at=node.createdAt,
         status=status,
         fulfillment_status=FULFILLMENT_STATUS.get(node.displayFulfillmentStatus, "unfulfilled"),

@@ -12,12 +12,12 @@ Anything other than a clean answer raises SourceError; None and [] mean "no such
 
 from __future__ import annotations
 
+import base64
 import re
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import aiohttp
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from router.events import FactSource, ShipmentStatus
@@ -25,7 +25,7 @@ from router.orders.base import Order, Shipment
 from router.orders.errors import SourceError
 
 # The carrier-name, phone and link checks are the same for every shop.
-from router.orders.shopify import safe_url, same_carrier, same_phone
+from router.orders.shopify import e164, safe_url, same_carrier, same_phone
 from router.tracking.numbers import validate
 
 S = ShipmentStatus
@@ -128,7 +128,8 @@ class WooCommerceOrderSource:
     ) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
-        self._auth = aiohttp.BasicAuth(consumer_key, consumer_secret)
+        credentials = f"{consumer_key}:{consumer_secret}".encode()
+        self._authorization = "Basic " + base64.b64encode(credentials).decode("ascii")
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     @property
@@ -159,8 +160,9 @@ class WooCommerceOrderSource:
                 if (record.billing.email or "").strip().casefold() == email.casefold():
                     found[record.id] = record
         phone = (phone or "").strip()
-        if phone:
-            for record in await self._search(_phone_search_term(phone), per_page=per_page):
+        term = _phone_search_term(phone)
+        if term is not None:
+            for record in await self._search(term, per_page=per_page):
                 stored = record.billing.phone or ""
                 if stored and same_phone(stored, phone, record.billing.country):
                     found[record.id] = record
@@ -180,8 +182,7 @@ class WooCommerceOrderSource:
             async with self.session.get(
                 self.endpoint,
                 params=params,
-                auth=self._auth,
-                headers={"Accept": "application/json"},
+                headers={"Authorization": self._authorization, "Accept": "application/json"},
                 timeout=self._timeout,
                 allow_redirects=False,  # an http->https or moved-site redirect is a config error
             ) as response:
@@ -201,13 +202,15 @@ class WooCommerceOrderSource:
             ) from exc
 
 
-def _phone_search_term(phone: str) -> str:
-    """The national digits: they are inside "4155550134" and "+14155550134" alike."""
-    try:
-        parsed = phonenumbers.parse(phone, "US")
-    except phonenumbers.NumberParseException:
-        return re.sub(r"\D", "", phone) or phone
-    return phonenumbers.national_significant_number(parsed)
+def _phone_search_term(phone: str) -> str | None:
+    """The last four digits: they survive every way a shop stores a number.
+
+    WooCommerce compares `search` as a substring, and billing phones are kept as the customer
+    typed them: "(415) 555-0134", "415-555-0134", "+1 415 555 0134" share only "0134" with
+    "+14155550134". The matches are checked digit for digit afterwards.
+    """
+    digits = re.sub(r"\D", "", phone)
+    return digits[-4:] if len(digits) >= 7 else None
 
 
 def _error_code(body: bytes) -> str:
@@ -290,7 +293,7 @@ def _to_order(record: _WooOrder, *, fetched_at: datetime) -> Order:
         number=record.customer_number,
         customer_name=record.billing.name or record.shipping.name,
         email=(record.billing.email or "").strip(),
-        phone=(record.billing.phone or "").strip() or None,
+        phone=e164(record.billing.phone, record.billing.country),
         placed_at=record.placed_at,
         status=status,
         fulfillment_status=fulfillment,

@@ -29,6 +29,12 @@ class Content:
     links: list[Link] = field(default_factory=list)
     quick_replies: list[str] = field(default_factory=list)
     subject: str = ""
+    optional: set[int] = field(default_factory=set)  # lines a 2-segment SMS may leave out
+
+    def add(self, line: str, *, optional: bool = False) -> None:
+        if optional:
+            self.optional.add(len(self.lines))
+        self.lines.append(line)
 
 
 def compose(resolution: Resolution, lang: str, now: datetime, *, compact: bool = False) -> Content:
@@ -87,7 +93,7 @@ def _order(
     if "not_shipped" in tags:
         lines.append(text(lang, "order.not_shipped", number=order.number))
         if "ship_overdue" in tags:
-            lines.append(text(lang, "order.ship_overdue"))
+            content.add(text(lang, "order.ship_overdue"), optional=True)
     elif len(order.shipments) > 1:
         lines.append(text(lang, "order.split", number=order.number, count=len(order.shipments)))
     if "partly_shipped" in tags:
@@ -101,7 +107,7 @@ def _order(
             lines.append(text(lang, "shipment.one", number=order.number, sentence=sentence))
         stale = [parts for parts in tagged(tags, "stale") if parts[0] == shipment.tracking_number]
         if stale:
-            lines.append(text(lang, "note.stale", days=stale[0][1]))
+            content.add(text(lang, "note.stale", days=stale[0][1]), optional=True)
         if shipment.tracking_url:
             label = (
                 text(lang, "link.track_parcel", index=index)
@@ -110,7 +116,7 @@ def _order(
             )
             content.links.append(Link(label=label, url=shipment.tracking_url))
     if "late" in tags and order.promised_by and "lost" not in {t.split(":")[0] for t in tags}:
-        lines.append(text(lang, "order.late", day=day(order.promised_by, lang)))
+        content.add(text(lang, "order.late", day=day(order.promised_by, lang)), optional=True)
     _next(content, resolution, lang)
 
 
@@ -131,7 +137,7 @@ def _next(content: Content, resolution: Resolution, lang: str) -> None:
         "escalate.lost_needs_approval",
         "escalate.claim_needs_approval",
     ):
-        lines.append(text(lang, "handoff.also"))
+        content.add(text(lang, "handoff.also"), optional=True)
 
 
 def _shipment(s: ShipmentFacts, tags: list[str], lang: str, now: datetime, compact: bool) -> str:

@@ -104,16 +104,26 @@ def render(
 
 
 def _sms(content: Content, lang: str) -> Reply:
-    lines = [to_gsm7(line) for line in content.lines]
-    body = " ".join(lines)
-    if content.links:
-        with_link = f"{body} {to_gsm7(text(lang, 'sms.track', url=content.links[0].url))}"
-        if sms_segments(with_link) <= SMS_SEGMENTS:
-            body = with_link
-    limit = GSM7_MULTI * SMS_SEGMENTS
-    if sms_segments(body) > SMS_SEGMENTS:  # last resort: cut at a word, keep it honest
-        body = body[: limit - 3].rsplit(" ", 1)[0] + "..."
-    return Reply(text=body)
+    """Everything if it fits in two segments; else without the link, then without the lines
+    marked optional (latest first); a cut at a word boundary is the very last resort."""
+    kept = list(range(len(content.lines)))
+
+    def body(with_link: bool) -> str:
+        text_ = " ".join(to_gsm7(content.lines[i]) for i in kept)
+        if with_link and content.links:
+            text_ += " " + to_gsm7(text(lang, "sms.track", url=content.links[0].url))
+        return text_
+
+    if sms_segments(body(True)) <= SMS_SEGMENTS:
+        return Reply(text=body(True))
+    for index in sorted(content.optional, reverse=True):
+        if sms_segments(body(False)) <= SMS_SEGMENTS:
+            break
+        kept.remove(index)
+    final = body(False)
+    if sms_segments(final) > SMS_SEGMENTS:
+        final = final[: GSM7_MULTI * SMS_SEGMENTS - 3].rsplit(" ", 1)[0] + "..."
+    return Reply(text=final)
 
 
 def _messaging(content: Content) -> Reply:

@@ -15,6 +15,7 @@ dependencies for ten lines. The dedupe key is the Event id.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -74,7 +75,10 @@ class EasyPostSource:
         if not api_key:
             raise ValueError("EasyPost api_key is empty")
         self._session = session
-        self._auth = aiohttp.BasicAuth(api_key, "")
+        # Basic auth built by hand: aiohttp.BasicAuth is deprecated from aiohttp 3.14 and its
+        # replacement is missing from the 3.9 the project still allows.
+        token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+        self._authorization = f"Basic {token}"
         self._url = URL(base_url) / "trackers"
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._timeout_s = timeout_s
@@ -113,8 +117,7 @@ class EasyPostSource:
             async with self._session.post(
                 self._url,
                 json=body,
-                auth=self._auth,
-                headers={"Accept": "application/json"},
+                headers={"Authorization": self._authorization, "Accept": "application/json"},
                 timeout=self._timeout,
             ) as response:
                 status = response.status

@@ -206,7 +206,10 @@ def parse_timestamp(value: object) -> datetime | None:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"not a timestamp: {value!r}")
     text = value.strip()
-    parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        raise ValueError(f"not a timestamp: {value!r}") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None
     return parsed.astimezone(UTC)
@@ -223,7 +226,10 @@ def parse_date(value: object) -> date:
     match = _DATE_PREFIX.match(value.strip())
     if match is None:
         raise ValueError(f"not a date: {value!r}")
-    return date(int(match[1]), int(match[2]), int(match[3]))
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        raise ValueError(f"not a date: {value!r}") from None
 
 
 def format_location(*parts: object) -> str | None:
