@@ -42,6 +42,7 @@ from router.tracking.status import (
     as_object,
     delivered_at,
     format_location,
+    header,
     normalize,
     parse_date,
     parse_timestamp,
@@ -299,7 +300,7 @@ class AfterShipWebhook:
             raise PayloadError(f"AfterShip webhook is not a tracking event: {exc}") from None
 
     def _verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        given = _header(headers, SIGNATURE_HEADER)
+        given = header(headers, SIGNATURE_HEADER)
         if given is None:
             raise SignatureError("missing aftership-hmac-sha256 header")
         expected = base64.b64encode(hmac.new(self._key, body, hashlib.sha256).digest())
@@ -325,11 +326,3 @@ class AfterShipWebhook:
             message=(latest.description or None) if latest is not None else info.status_detail,
             location=latest.location if latest is not None else None,
         )
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by case-insensitive name (plain dicts, CIMultiDicts and test doubles alike)."""
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None

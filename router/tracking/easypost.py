@@ -41,6 +41,7 @@ from router.tracking.status import (
     as_object,
     delivered_at,
     format_location,
+    header,
     normalize,
     parse_date,
     parse_timestamp,
@@ -75,8 +76,8 @@ class EasyPostSource:
         if not api_key:
             raise ValueError("EasyPost api_key is empty")
         self._session = session
-        # Basic auth built by hand: aiohttp.BasicAuth is deprecated from aiohttp 3.14 and its
-        # replacement is missing from the 3.9 the project still allows.
+        # Basic auth built by hand: aiohttp 3.14 deprecates aiohttp.BasicAuth (a warning is an
+        # error here), and the header itself is the same on every aiohttp the project allows.
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
         self._authorization = f"Basic {token}"
         self._url = URL(base_url) / "trackers"
@@ -236,7 +237,7 @@ class EasyPostWebhook:
             raise PayloadError(f"EasyPost webhook is not a tracker Event: {exc}") from None
 
     def _verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        given = _header(headers, SIGNATURE_HEADER)
+        given = header(headers, SIGNATURE_HEADER)
         if given is None:
             raise SignatureError("missing X-Hmac-Signature header")
         digest = hmac.new(self._key, body, hashlib.sha256).hexdigest()
@@ -280,12 +281,4 @@ def _first_timestamp(*values: object) -> datetime | None:
             parsed = parse_timestamp(value)
             if parsed is not None:
                 return parsed
-    return None
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by case-insensitive name (plain dicts, CIMultiDicts and test doubles alike)."""
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
     return None

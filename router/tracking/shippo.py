@@ -45,6 +45,7 @@ from router.tracking.status import (
     as_object,
     delivered_at,
     format_location,
+    header,
     normalize,
     parse_date,
     parse_timestamp,
@@ -265,7 +266,7 @@ class ShippoWebhook:
             raise PayloadError(f"Shippo webhook is not a track event: {exc}") from None
 
     def _verify(self, body: bytes, headers: Mapping[str, str], *, now: datetime) -> None:
-        given = _header(headers, SIGNATURE_HEADER)
+        given = header(headers, SIGNATURE_HEADER)
         if given is None:
             raise SignatureError("missing Shippo-Auth-Signature header")
         timestamp, signatures = _parse_signature_header(given)
@@ -319,11 +320,3 @@ def _parse_signature_header(value: str) -> tuple[str, list[bytes]]:
     if timestamp is None or not (timestamp.isascii() and timestamp.isdigit()) or not signatures:
         raise SignatureError("malformed Shippo-Auth-Signature header")
     return timestamp, signatures
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    """A header by case-insensitive name (plain dicts, CIMultiDicts and test doubles alike)."""
-    for key, value in headers.items():
-        if key.lower() == name:
-            return value
-    return None

@@ -1,5 +1,5 @@
-"""Vendor tracking values to the canonical shipment vocabulary, and the small value parsers the
-tracking adapters share.
+"""Vendor tracking values to the canonical shipment vocabulary, plus the small payload helpers
+the tracking adapters (easypost, aftership, shippo) share so that they read vendor JSON alike.
 
 The mapping lives in ``data/crosswalk.json`` (from ``tracking-status.md``) so that reviewing or
 extending it is a data change, not a code change. :func:`normalize` reads it once per process.
@@ -44,6 +44,7 @@ __all__ = [
     "as_object",
     "delivered_at",
     "format_location",
+    "header",
     "normalize",
     "parse_date",
     "parse_timestamp",
@@ -306,3 +307,12 @@ def update_from_info(
         location=location,
         estimated_delivery=info.estimated_delivery,
     )
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by case-insensitive ``name`` (lower case), whatever mapping the caller has:
+    aiohttp's CIMultiDict, a plain dict from a test or another framework."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
