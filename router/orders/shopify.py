@@ -26,33 +26,14 @@ from router.events import FactSource, ShipmentStatus
 from router.orders.base import Order, Scan, Shipment
 from router.orders.errors import SourceError
 from router.tracking.numbers import TrackingMatch, validate
+from router.tracking.status import normalize
 
 S = ShipmentStatus
 
-# Shopify's fulfillment vocabularies -> the canonical shipment status, as in the crosswalk of
-# the shared reference tracking-status.md ("Shopify fulfillment vocabularies"). GraphQL
-# FulfillmentEventStatus and FulfillmentDisplayStatus share value names, so one table serves
-# both. FULFILLED and MARKED_AS_FULFILLED carry no carrier state and are absent on purpose:
-# the fulfillment's events decide, else UNKNOWN. Any value not listed maps to UNKNOWN.
-SHOPIFY_STATUS: Final[dict[str, ShipmentStatus]] = {
-    "LABEL_PRINTED": S.PRE_TRANSIT,
-    "LABEL_PURCHASED": S.PRE_TRANSIT,
-    "CONFIRMED": S.PRE_TRANSIT,
-    "SUBMITTED": S.PRE_TRANSIT,
-    "CARRIER_PICKED_UP": S.IN_TRANSIT,
-    "IN_TRANSIT": S.IN_TRANSIT,
-    "OUT_FOR_DELIVERY": S.OUT_FOR_DELIVERY,
-    "READY_FOR_PICKUP": S.AVAILABLE_FOR_PICKUP,
-    "ATTEMPTED_DELIVERY": S.ATTEMPT_FAILED,
-    "DELIVERED": S.DELIVERED,
-    "PICKED_UP": S.DELIVERED,  # by the customer (CARRIER_PICKED_UP is the carrier's pickup)
-    "DELAYED": S.EXCEPTION,
-    "FAILURE": S.EXCEPTION,  # meaning unconfirmed: "needs a human", never "lost"
-    "NOT_DELIVERED": S.EXCEPTION,
-    "CANCELED": S.CANCELLED,
-    "LABEL_VOIDED": S.CANCELLED,
-}
-
+# Fulfillment statuses map through the shared crosswalk (router/tracking/data/crosswalk.json,
+# source "shopify"): GraphQL FulfillmentEventStatus and FulfillmentDisplayStatus share value
+# names. FULFILLED and MARKED_AS_FULFILLED carry no carrier state: the events decide, else
+# UNKNOWN.
 # Order.displayFulfillmentStatus -> Order.fulfillment_status. Everything else (UNFULFILLED,
 # OPEN, IN_PROGRESS, PENDING_FULFILLMENT, ON_HOLD, SCHEDULED, REQUEST_DECLINED, RESTOCKED,
 # FULFILLMENT_NOT_REQUIRED) means nothing has left the warehouse.
@@ -62,7 +43,8 @@ FULFILLMENT_STATUS: Final[dict[str, str]] = {
 }
 
 # Query cost stays under Shopify's 1,000-point ceiling for a single query: per order about
-# 4 + 5 fulfillments x (1 + 5 tracking infos + 2 + 10 events) = 94 points, so 10 orders at most.
+# 5 objects + 5 fulfillments x (1 + 5 tracking infos + 2 + 10 events) = 95 points, so at most
+# 10 orders (2 + 10 x 95 = 952).
 MAX_ORDERS_PER_QUERY: Final = 10
 _NUMBER_CANDIDATES: Final = 5  # a name search may also match "#1001-A"; the exact one is kept
 
@@ -349,7 +331,7 @@ def _carrier_and_url(company: str | None, number: str, url: str | None) -> tuple
 
 
 def _status(value: str | None) -> ShipmentStatus:
-    return SHOPIFY_STATUS.get(value or "", S.UNKNOWN)
+    return normalize("shopify", value).status
 
 
 def _scan(event: _Event) -> Scan:
@@ -379,6 +361,7 @@ def _fulfillment_status(fulfillment: _Fulfillment, scans: list[Scan]) -> Shipmen
 def _shipments(fulfillment: _Fulfillment) -> list[Shipment]:
     scans = sorted((_scan(e) for e in fulfillment.events.nodes), key=lambda s: s.occurred_at)
     status = _fulfillment_status(fulfillment, scans)
+    meaning = normalize("shopify", fulfillment.displayStatus)
     delivered_at = fulfillment.deliveredAt
     if delivered_at is None and status is S.DELIVERED:
         delivered_at = next(
@@ -397,6 +380,8 @@ def _shipments(fulfillment: _Fulfillment) -> list[Shipment]:
                 tracking_number=number,
                 tracking_url=url,
                 status=status,
+                reason=meaning.reason,
+                action_required=meaning.action_required,
                 estimated_delivery=eta.date() if eta else None,
                 shipped_at=fulfillment.inTransitAt or fulfillment.createdAt,
                 delivered_at=delivered_at,

@@ -15,6 +15,7 @@ from router.events import Action, Link, OrderFacts, ShipmentFacts, ShipmentStatu
 from router.reply.catalog import day, text
 from router.resolve.decide import Resolution
 from router.resolve.reasoning import tagged
+from router.tracking.numbers import validate
 
 S = ShipmentStatus
 PLAUSIBLE_ETA = timedelta(days=366)
@@ -111,7 +112,7 @@ def _order(
         if shipment.tracking_url:
             label = (
                 text(lang, "link.track_parcel", index=index)
-                if many
+                if many or not shipment.carrier
                 else text(lang, "link.track", carrier=shipment.carrier)
             )
             content.links.append(Link(label=label, url=shipment.tracking_url))
@@ -140,6 +141,14 @@ def _next(content: Content, resolution: Resolution, lang: str) -> None:
         content.add(text(lang, "handoff.also"), optional=True)
 
 
+def carrier_name(s: ShipmentFacts, lang: str) -> str:
+    """The shop's carrier name, else the one the tracking number's check digits imply."""
+    if s.carrier:
+        return s.carrier
+    found = validate(s.tracking_number) if s.tracking_number else []
+    return found[0].carrier if found else text(lang, "frag.carrier_unknown")
+
+
 def _shipment(s: ShipmentFacts, tags: list[str], lang: str, now: datetime, compact: bool) -> str:
     today = now.date()
     on_day = text(lang, "frag.on_day", day=day(s.last_scan_at, lang)) if s.last_scan_at else ""
@@ -161,7 +170,7 @@ def _shipment(s: ShipmentFacts, tags: list[str], lang: str, now: datetime, compa
             lang, "frag.last_update", on_day=on_day, in_place=in_place, detail=detail_text
         )
     params = {
-        "carrier": s.carrier or "",
+        "carrier": carrier_name(s, lang),
         "tracking": s.tracking_number or "",
         "on_day": on_day,
         "in_place": in_place,
