@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+import aiohttp
 import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,9 +30,9 @@ from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
 from router.orders import demo
-from router.orders.sql import SqlOrderSource
 from router.pipeline import Pipeline
 from router.settings import Settings
+from router.sources import order_sources, tracking_source
 from router.store.db import Database
 
 log = structlog.get_logger(__name__)
@@ -66,12 +67,14 @@ class Service:
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
         self.pipeline: Pipeline | None = None
+        self.http: aiohttp.ClientSession | None = None
         self.dispatcher: Dispatcher | None = None
 
     def group(self, role: str) -> str:
         return f"{self.settings.bus.topic_prefix}wismo-{role}"
 
     async def start(self) -> None:
+        self.http = aiohttp.ClientSession()
         await self.db.migrate()
         if self.settings.demo:
             count = await demo.seed(self.db, self.clock())
@@ -92,7 +95,12 @@ class Service:
             self.pipeline = Pipeline(
                 db=self.db,
                 bus=self.bus,
-                facts=Gatherer([SqlOrderSource(self.db)]),
+                facts=Gatherer(
+                    order_sources(self.settings.sources, self.db, self.http),
+                    tracking_source(self.settings.sources, self.http),
+                    budget_s=self.settings.sources.budget_s,
+                    cache_ttl_s=self.settings.sources.cache_ttl_s,
+                ),
                 classifier=load_classifier(self.settings.classifier),
                 settings=self.settings,
                 metrics=self.metrics,
@@ -159,6 +167,8 @@ class Service:
         await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
         await self.bus.stop()
         await self.db.close()
+        if self.http is not None:
+            await self.http.close()
         log.info("service_stopped")
 
     async def run_until_signalled(self) -> None:

@@ -59,6 +59,38 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
 
 
+class ShopifySettings(BaseModel):
+    shop_domain: str = Field(description="your-shop.myshopify.com")
+    access_token: SecretStr
+    api_version: str = "2025-07"
+    base_url: str | None = Field(default=None, description="Override (tests, proxies)")
+
+
+class WooCommerceSettings(BaseModel):
+    base_url: str = Field(description="https://shop.example (the WordPress site)")
+    consumer_key: SecretStr
+    consumer_secret: SecretStr
+
+
+class TrackingSettings(BaseModel):
+    provider: Literal["easypost", "aftership", "shippo"]
+    api_key: SecretStr
+    base_url: str | None = Field(default=None, description="Override (tests, sandboxes)")
+
+
+class SourcesSettings(BaseModel):
+    """Where order and carrier facts come from. The project's own tables are asked first."""
+
+    sql: bool = Field(default=True, description="Ask the project's own order tables")
+    shopify: ShopifySettings | None = None
+    woocommerce: WooCommerceSettings | None = None
+    tracking: TrackingSettings | None = None
+    budget_s: float = Field(
+        default=2.0, gt=0, le=30, description="Per external call, retries incl."
+    )
+    cache_ttl_s: float = Field(default=60.0, ge=0, description="How long a look-up is reused")
+
+
 class BrandSettings(BaseModel):
     name: str = Field(default="Demo Shop", description="Shop name in replies and on the chat page")
     sign_off: str = Field(default="The Demo Shop team", description="Closes e-mail replies")
@@ -131,6 +163,7 @@ class Settings(BaseSettings):
     brand: BrandSettings = Field(default_factory=BrandSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    sources: SourcesSettings = Field(default_factory=SourcesSettings)
     channels: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-channel settings, parsed by each channel"
     )
