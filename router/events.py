@@ -177,8 +177,10 @@ class ShipmentFacts(Model):
 class OrderFacts(Model):
     number: str
     placed_at: AwareDatetime | None = None
+    status: str | None = Field(default=None, description="open | cancelled | closed")
     fulfillment_status: str | None = None
     promised_by: date | None = None
+    expected_ship_by: date | None = None
     shipments: list[ShipmentFacts] = Field(default_factory=list)
 
 

@@ -48,11 +48,18 @@ class Breaker:
     cool_s: float = 30.0
     failures: int = 0
     opened_at: float | None = None
+    trial: bool = False  # a half-open trial call is in flight
 
     def allow(self, now: float) -> bool:
-        return self.opened_at is None or now - self.opened_at >= self.cool_s
+        if self.opened_at is None:
+            return True
+        if now - self.opened_at < self.cool_s or self.trial:
+            return False
+        self.trial = True
+        return True
 
     def record(self, ok: bool, now: float) -> None:
+        self.trial = False
         if ok:
             self.failures, self.opened_at = 0, None
             return
@@ -131,7 +138,11 @@ class Gatherer:
         self.cache.put((source, *key), value, self.monotonic())
         return value
 
-    async def gather(self, plan: Plan, now: datetime) -> Lookups:
+    async def gather(
+        self, plan: Plan, now: datetime, *, owned: Callable[[Order], bool] = lambda _: True
+    ) -> Lookups:
+        """Orders for the plan; carrier facts only for orders `owned` says the sender owns, so
+        a carrier outage can never reveal that somebody else's order exists."""
         failed: list[str] = []
         by_number: dict[str, Order | None] = {}
         for number in plan.order_numbers:
@@ -139,7 +150,7 @@ class Gatherer:
         by_contact: list[Order] = []
         if plan.email or plan.phone:
             by_contact = await self._orders_by_contact(plan, now, failed)
-        found = [o for o in (*by_number.values(), *by_contact) if o is not None]
+        found = [o for o in (*by_number.values(), *by_contact) if o is not None and owned(o)]
         tracking = await self._track(found, now, failed)
         return Lookups(
             by_number={n: o and with_tracking(o, tracking) for n, o in by_number.items()},

@@ -37,6 +37,7 @@ from router.resolve.decide import (
     Resolution,
     decide,
     merge,
+    owner_check,
     plan,
 )
 from router.settings import Settings
@@ -91,10 +92,13 @@ class Pipeline:
         result = merge(raw, context)
         wanted = plan(result, inbound.sender)
         limited = self._limited(inbound, wanted)
-        lookups = Lookups() if limited or wanted.empty else await self.facts.gather(wanted, now)
-        history = History(
-            recent_contacts=await self._recent_contacts(wanted, lookups, now), limited=limited
-        )
+        lookups = Lookups()
+        if not (limited or wanted.empty):
+            lookups = await self.facts.gather(
+                wanted, now, owned=owner_check(result, inbound.sender)
+            )
+        recent = await self._recent_contacts(inbound, wanted, lookups, now)
+        history = History(recent_contacts=recent, limited=limited)
         resolution = decide(
             result,
             inbound.sender,
@@ -180,10 +184,21 @@ class Pipeline:
             for number in wanted.order_numbers:
                 self.failed_checks.record(number, now)
 
-    async def _recent_contacts(self, wanted: Plan, lookups: Lookups, now: datetime) -> int:
+    async def _recent_contacts(
+        self, inbound: InboundMessage, wanted: Plan, lookups: Lookups, now: datetime
+    ) -> int:
         numbers = [*wanted.order_numbers, *(o.number for o in lookups.by_contact)]
         since = now - timedelta(hours=self.settings.policy.repeat_contact_hours)
-        counts = [await repo.recent_answers(self.db, n.lstrip("#"), since) for n in numbers[:3]]
+        counts = [
+            await repo.recent_answers(
+                self.db,
+                n.lstrip("#"),
+                since,
+                conversation_key=inbound.conversation_key,
+                same_contact_since=now - CONTEXT_WINDOW,
+            )
+            for n in numbers[:3]
+        ]
         return max(counts, default=0)
 
     async def _context(self, inbound: InboundMessage, now: datetime) -> Context:

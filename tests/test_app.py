@@ -67,7 +67,7 @@ async def test_demo_flag_seeds_the_shop(tmp_path: Path) -> None:
     await service.start()
     try:
         assert service.pipeline is not None
-        order = await service.pipeline.orders.by_number("1011", now=service.clock())
+        order = await service.pipeline.facts.orders[0].by_number("1011", now=service.clock())
         assert order is not None
         assert {s.carrier for s in order.shipments} == {"UPS", "FedEx"}
     finally:

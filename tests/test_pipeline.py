@@ -1,9 +1,13 @@
-"""router/pipeline.py on the in-memory bus, a migrated SQLite DB and the seeded demo shop."""
+"""router/pipeline.py on the in-memory bus, a migrated SQLite DB and the seeded demo shop.
+
+Facts come from a Gatherer over the demo shop's SQL source (wrapped to count its look-ups, or
+replaced by a broken shop); the wall clock and the monotonic clock of the limits are injected.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,10 +28,14 @@ from router.events import (
     OutboundMessage,
     Party,
 )
+from router.facts import Gatherer
 from router.metrics import Metrics
 from router.orders import demo
+from router.orders.base import Order
 from router.orders.sql import SqlOrderSource
 from router.pipeline import Pipeline
+from router.reply.catalog import text
+from router.reply.formats import Format, sms_segments, to_gsm7
 from router.settings import Settings
 from router.store import repo
 from router.store.db import Database
@@ -38,11 +46,52 @@ TRACKING_1001 = "1ZXK3DEG0359083017"
 
 
 class Clock:
+    """The wall clock and, for the look-up limits, the monotonic clock: both move together."""
+
     def __init__(self, now: datetime) -> None:
         self.now = now
 
     def __call__(self) -> datetime:
         return self.now
+
+    def monotonic(self) -> float:
+        return (self.now - NOW).total_seconds()
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+class Counting:
+    """The demo shop's SQL source, counting the look-ups that reach it."""
+
+    def __init__(self, inner: SqlOrderSource) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.calls = 0
+
+    async def by_number(self, number: str, *, now: datetime) -> Order | None:
+        self.calls += 1
+        return await self.inner.by_number(number, now=now)
+
+    async def by_contact(
+        self, *, email: str | None, phone: str | None, now: datetime, limit: int = 5
+    ) -> list[Order]:
+        self.calls += 1
+        return await self.inner.by_contact(email=email, phone=phone, now=now, limit=limit)
+
+
+class BrokenShop:
+    """A shop whose API is down."""
+
+    name = "broken-shop"
+
+    async def by_number(self, number: str, *, now: datetime) -> Order | None:
+        raise ConnectionError("503 Service Unavailable")
+
+    async def by_contact(
+        self, *, email: str | None, phone: str | None, now: datetime, limit: int = 5
+    ) -> list[Order]:
+        raise ConnectionError("503 Service Unavailable")
 
 
 class Published:
@@ -66,6 +115,12 @@ class Published:
     def on(self, topic: str) -> list[Event]:
         return [event for name, event in self.events if name == topic]
 
+    async def until(self, done: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10):
+            while not done():
+                self._changed.clear()
+                await self._changed.wait()
+
 
 @dataclass
 class Harness:
@@ -75,6 +130,49 @@ class Harness:
     clock: Clock
     published: Published
     metrics: Metrics
+    shop: Counting
+
+    def rebuild(
+        self, *, facts: Gatherer | None = None, formats: Mapping[str, Format] | None = None
+    ) -> Pipeline:
+        """A pipeline on the same database, bus and clocks, with other facts or formats."""
+        self.pipeline = make_pipeline(
+            self.db, self.bus, self.clock, self.metrics, facts or Gatherer([self.shop]), formats
+        )
+        return self.pipeline
+
+    def decisions(self) -> list[Decision]:
+        return [e for e in self.published.on(t.DECISIONS) if isinstance(e, Decision)]
+
+    def replies(self) -> list[OutboundMessage]:
+        return [e for e in self.published.on(t.OUTBOUND) if isinstance(e, OutboundMessage)]
+
+    def escalations(self) -> list[Escalation]:
+        return [e for e in self.published.on(t.ESCALATIONS) if isinstance(e, Escalation)]
+
+
+def make_pipeline(
+    db: Database,
+    bus: MemoryBus,
+    clock: Clock,
+    metrics: Metrics,
+    facts: Gatherer,
+    formats: Mapping[str, Format] | None = None,
+) -> Pipeline:
+    return Pipeline(
+        db=db,
+        bus=bus,
+        facts=facts,
+        classifier=CLASSIFIER,
+        settings=Settings(),
+        metrics=metrics,
+        clock=clock,
+        formats=dict(formats or {}),
+        monotonic=clock.monotonic,
+    )
+
+
+CLASSIFIER = ModelClassifier.load()
 
 
 @pytest.fixture
@@ -89,33 +187,33 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
     await consumer.start()
     clock = Clock(NOW)
     metrics = Metrics()
-    pipeline = Pipeline(
-        db=db,
-        bus=bus,
-        orders=SqlOrderSource(db),
-        classifier=ModelClassifier.load(),
-        settings=Settings(),
-        metrics=metrics,
-        clock=clock,
-    )
+    shop = Counting(SqlOrderSource(db))
+    pipeline = make_pipeline(db, bus, clock, metrics, Gatherer([shop]))
     try:
-        yield Harness(pipeline, bus, db, clock, published, metrics)
+        yield Harness(pipeline, bus, db, clock, published, metrics, shop)
     finally:
         await consumer.stop()
         await bus.stop()
         await db.close()
 
 
-def inbound(text: str, n: int = 1, session: str = "s1") -> InboundMessage:
+def inbound(
+    text: str,
+    n: int = 1,
+    session: str = "s1",
+    *,
+    channel: str = "webchat",
+    sender: Party | None = None,
+) -> InboundMessage:
     return InboundMessage(
-        event_id=InboundMessage.make_id("webchat", f"{session}:{n}"),
+        event_id=InboundMessage.make_id(channel, f"{session}:{n}"),
         trace_id=f"trace-{n}",
         occurred_at=NOW,
-        channel="webchat",
-        provider="webchat",
+        channel=channel,
+        provider=channel,
         provider_message_id=f"{session}:{n}",
-        conversation_key=f"webchat:{session}",
-        sender=Party(id=session),
+        conversation_key=f"{channel}:{session}",
+        sender=sender or Party(id=session),
         text=text,
         received_at=NOW - timedelta(seconds=1),
         route={"session": session},
@@ -205,8 +303,8 @@ async def test_a_non_wismo_message_is_also_escalated(harness: Harness) -> None:
         "decision:webchat:s1:1",
     )
     assert (escalation.rule, escalation.reason, escalation.intent) == (
-        decision.rule,
-        decision.rule,
+        "escalate.non_wismo",
+        f"intent {decision.intent}",
         decision.intent,
     )
     assert escalation.customer_text == message.text
@@ -286,3 +384,171 @@ async def test_an_undecodable_record_is_a_permanent_error(harness: Harness) -> N
             Record(t.INBOUND, 0, 2, "k", encode(inbound("hi"))[1], {}, NOW)
         )
     assert harness.bus.stats.published == 0
+
+
+# --- limits, repeat contacts, anger, failures, formats --------------------------------------------
+
+
+async def turn(h: Harness, message: InboundMessage, *, escalated: bool = False) -> Decision:
+    """Handle one message; its decision once it (and its reply, escalation) are published."""
+    await h.pipeline.handle(record(message, offset=len(h.decisions())))
+    inbound_id = message.event_id
+
+    def published() -> bool:
+        done = any(d.inbound_id == inbound_id for d in h.decisions()) and any(
+            r.inbound_id == inbound_id for r in h.replies()
+        )
+        if escalated:
+            done = done and any(e.inbound_id == inbound_id for e in h.escalations())
+        return done
+
+    await h.published.until(published)
+    [decision] = [d for d in h.decisions() if d.inbound_id == inbound_id]
+    return decision
+
+
+def reply_to(h: Harness, decision: Decision) -> OutboundMessage:
+    [reply] = [r for r in h.replies() if r.decision_id == decision.event_id]
+    return reply
+
+
+async def test_the_eleventh_look_up_in_an_hour_is_limited(harness: Harness) -> None:
+    numbers = [f"{n}" for n in range(1001, 1012)]
+    rules = []
+    for n, number in enumerate(numbers, start=1):
+        harness.clock.advance(timedelta(minutes=5))
+        message = inbound(f"Where is my order #{number}? My email is alice@example.com", n=n)
+        decision = await turn(harness, message, escalated=number in ("1019",))
+        rules.append(decision.rule)
+    assert "limit.lookups" not in rules[:10]
+    assert rules[10] == "limit.lookups"
+    assert harness.shop.calls == 10  # nothing looked up for the 11th
+    last = harness.decisions()[-1]
+    assert (last.action, last.order, last.facts) == (Action.ASK, None, [])
+    assert reply_to(harness, last).text == text("en", "limit.lookups")
+
+    # Just over an hour after the first look-up (at +5 min), one more is allowed again.
+    harness.clock.advance(timedelta(minutes=11))
+    decision = await turn(harness, inbound("Where is order #1026? alice@example.com", n=12))
+    assert decision.rule == "answer.status"
+    assert harness.shop.calls == 11
+
+
+async def test_messages_without_a_look_up_do_not_count(harness: Harness) -> None:
+    for n in range(1, 13):
+        assert (await turn(harness, inbound("hello!", n=n))).rule == "greeting"
+    decision = await turn(harness, inbound("Where is order #1001? alice@example.com", n=13))
+    assert decision.rule == "answer.status"
+
+
+async def test_six_failed_checks_on_one_order_are_limited(harness: Harness) -> None:
+    """Guessing the e-mail of order 1002 (Ben's), from six different senders."""
+    rules = []
+    for n in range(1, 7):
+        message = inbound("Where is my order #1002? alice@example.com", session=f"guess{n}")
+        rules.append((await turn(harness, message)).rule)
+    assert rules == ["ask.not_found"] * 5 + ["limit.lookups"]
+    assert harness.shop.calls == 1  # the answer was cached; the sixth is not looked up at all
+
+    # The limit is on the order: even its owner waits out the hour …
+    owner = inbound("Where is my order #1002? ben.carter@example.com", session="ben")
+    assert (await turn(harness, owner)).rule == "limit.lookups"
+    # … while other orders are unaffected.
+    other = inbound("Where is my order #1001? alice@example.com", session="alice")
+    assert (await turn(harness, other)).rule == "answer.status"
+
+
+async def test_ask_identity_is_not_a_failed_check(harness: Harness) -> None:
+    for n in range(1, 7):
+        message = inbound("Where is my order #1002?", session=f"s{n}")
+        assert (await turn(harness, message)).rule == "ask.identity"
+
+
+async def test_a_second_question_about_the_same_order_is_escalated(harness: Harness) -> None:
+    first = await turn(harness, inbound("Where is my order #1001? alice@example.com", n=1))
+    assert first.rule == "answer.status"
+    assert harness.escalations() == []
+
+    harness.clock.advance(timedelta(hours=47))
+    message = inbound("Any news on order #1001? alice@example.com", n=2)
+    second = await turn(harness, message, escalated=True)
+    assert (second.action, second.rule) == (Action.ESCALATE, "escalate.repeat_contact")
+    assert second.order is not None
+    assert second.order.number == "1001"
+    reply = reply_to(harness, second)
+    assert TRACKING_1001 in reply.text
+    assert reply.text.endswith(text("en", "handoff.also"))
+
+    [escalation] = harness.escalations()
+    assert [topic for topic, e in harness.published.events if e is escalation] == [
+        "wismo.escalations.v1"
+    ]
+    assert (escalation.rule, escalation.reason) == (
+        "escalate.repeat_contact",
+        "asked 2 times in 48 h",
+    )
+    assert escalation.inbound_id == message.event_id
+    assert escalation.order == second.order
+    assert escalation.suggested_reply == reply.text
+    assert escalation.customer_text == message.text
+
+
+async def test_a_question_after_the_repeat_window_is_answered(harness: Harness) -> None:
+    await turn(harness, inbound("Where is my order #1001? alice@example.com", n=1))
+    harness.clock.advance(timedelta(hours=49))
+    second = await turn(harness, inbound("Where is my order #1001? alice@example.com", n=2))
+    assert second.rule == "answer.status"
+
+
+async def test_an_angry_customer_gets_the_facts_and_a_human(harness: Harness) -> None:
+    message = inbound("Where is my order #1001?? alice@example.com This is ridiculous!")
+    decision = await turn(harness, message, escalated=True)
+    assert (decision.action, decision.rule) == (Action.ESCALATE, "escalate.anger")
+    assert TRACKING_1001 in reply_to(harness, decision).text
+    [escalation] = harness.escalations()
+    assert (escalation.rule, escalation.reason) == ("escalate.anger", "the customer is upset")
+
+
+async def test_a_failing_shop_holds_and_escalates_without_facts(harness: Harness) -> None:
+    harness.rebuild(facts=Gatherer([BrokenShop()], attempts=1))
+    message = inbound("Where is my order #1001? My email is alice@example.com")
+    decision = await turn(harness, message, escalated=True)
+    assert (decision.action, decision.rule) == (Action.ESCALATE, "hold.source_unavailable")
+    assert (decision.order, decision.facts, decision.notes) == (None, [], [])
+    reply = reply_to(harness, decision)
+    assert reply.text == text("en", "hold.source_unavailable")
+    assert reply.links == []
+    [escalation] = harness.escalations()
+    assert escalation.reason == "unavailable: broken-shop"
+    assert escalation.order is None
+
+
+async def test_the_reply_format_follows_the_channel(harness: Harness) -> None:
+    harness.rebuild(formats={"sms": "sms", "email": "email"})
+    alice_sms = Party(id="+14155550134", phone="+14155550134")
+    sms = await turn(harness, inbound("Where is my order #1001?", channel="sms", sender=alice_sms))
+    assert (sms.rule, sms.identity.method) == ("answer.status", "sender_phone")
+    reply = reply_to(harness, sms)
+    assert reply.links == []
+    assert reply.quick_replies == []
+    assert (reply.subject, reply.html) == (None, None)
+    assert "\n" not in reply.text
+    assert to_gsm7(reply.text) == reply.text
+    assert sms_segments(reply.text) <= 2
+    assert "#1001" in reply.text
+    assert TRACKING_1001 in reply.text
+    assert reply.text == sms.reply_text
+
+    alice_mail = Party(id="alice@example.com", email="alice@example.com", name="Alice")
+    mail = await turn(
+        harness, inbound("Where is my order #1001?", channel="email", sender=alice_mail)
+    )
+    email = reply_to(harness, mail)
+    assert email.subject == "Your order #1001"
+    assert email.text.startswith("Hi Alice,")
+    assert email.html is not None
+    assert TRACKING_1001 in email.html
+
+    chat = await turn(harness, inbound("Where is my order #1001? alice@example.com", n=3))
+    assert reply_to(harness, chat).links != []
+    assert reply_to(harness, chat).subject is None

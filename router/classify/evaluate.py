@@ -263,6 +263,9 @@ def evaluate_extraction(
     return report
 
 
+CLI_ENTITIES = {"order_numbers", "tracking_numbers", "emails", "phones", "postcodes"}
+
+
 def result_json(result: Result) -> dict[str, Any]:
     """The `wismo classify` output fields for one message."""
     return {
@@ -270,7 +273,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "intent": result.intent,
         "confidence": round(result.confidence, 4),
         "language": result.language,
-        "entities": result.entities.model_dump(mode="json"),
+        "entities": result.entities.model_dump(mode="json", include=CLI_ENTITIES),
     }
 
 

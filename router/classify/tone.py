@@ -13,7 +13,8 @@ from router.classify.features import fold
 ANGER = re.compile(
     r"(?<![a-z])(?:fuck\w*|f+ck\w*|shit\w*|wtf|ffs|bullshit|crap|pissed|bloody hell|"
     r"furious|livid|angry|outraged|ridiculous|unacceptable|disgusting|disgrace\w*|pathetic|"
-    r"useless|incompetent|worst|scam\w*|fraud|rip ?off|fed up|sick (?:and tired )?of|"
+    r"useless|incompetent|worst|scam(?:s|mer|mers|med)?|fraud|rip ?off|fed up|"
+    r"sick (?:and tired )?of|"
     r"never (?:again|ordering|buying)|lawyer|sue you|trading standards|chargeback|bbb|"
     r"verguenza|indignante|estafa|harto|harta|honteux|honteuse|inadmissible|scandal\w*|"
     r"arnaque|marre|unverschamt|frechheit|skandal|betrug|absurdo|palhacada|golpe)(?![a-z])"

@@ -37,7 +37,7 @@ def text(lang: str, key: str, **params: Any) -> str:
 
 
 def day(value: date | datetime, lang: str) -> str:
-    """A short date in the locale: "Sat 28 Nov", "sáb 28 nov", "Sa 28. Nov"."""
+    """A short date in the locale: "Sat 28 Nov", "sáb 28 nov", "Sa, 28. Nov."."""
     dates = _load(lang).get("_dates") or _load(DEFAULT)["_dates"]
     d = value.date() if isinstance(value, datetime) else value
     return str(dates["format"]).format(

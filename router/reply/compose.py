@@ -8,6 +8,7 @@ next step.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from router.tracking.numbers import validate
 
 S = ShipmentStatus
 PLAUSIBLE_ETA = timedelta(days=366)
+SPACES = re.compile(r" {2,}")
 
 ASKS = {"ask.identity", "ask.not_found", "ask.order_number", "ask.clarify", "limit.lookups"}
 HOLDING = {"escalate.non_wismo", "escalate.human_request", "hold.source_unavailable"}
@@ -73,6 +75,8 @@ def _subject(resolution: Resolution, lang: str) -> str:
 
 
 def _summary(order: OrderFacts, lang: str) -> str:
+    if order.status == "cancelled":
+        return text(lang, "summary.cancelled")
     if not order.shipments:
         return text(lang, "summary.not_shipped")
     return ", ".join(text(lang, f"summary.{s.status.value}") for s in order.shipments)
@@ -95,8 +99,13 @@ def _order(
         lines.append(text(lang, "order.not_shipped", number=order.number))
         if "ship_overdue" in tags:
             content.add(text(lang, "order.ship_overdue"), optional=True)
+        elif order.expected_ship_by:
+            content.add(text(lang, "order.ship_by", day=day(order.expected_ship_by, lang)))
     elif len(order.shipments) > 1:
-        lines.append(text(lang, "order.split", number=order.number, count=len(order.shipments)))
+        content.add(
+            text(lang, "order.split", number=order.number, count=len(order.shipments)),
+            optional=compact,
+        )
     if "partly_shipped" in tags:
         lines.append(text(lang, "order.partly_shipped", number=order.number))
     many = len(order.shipments) > 1
@@ -118,10 +127,10 @@ def _order(
             content.links.append(Link(label=label, url=shipment.tracking_url))
     if "late" in tags and order.promised_by and "lost" not in {t.split(":")[0] for t in tags}:
         content.add(text(lang, "order.late", day=day(order.promised_by, lang)), optional=True)
-    _next(content, resolution, lang)
+    _next(content, resolution, lang, compact)
 
 
-def _next(content: Content, resolution: Resolution, lang: str) -> None:
+def _next(content: Content, resolution: Resolution, lang: str, compact: bool) -> None:
     rule, lines = resolution.rule, content.lines
     if rule in ("offer.lost", "offer.delivered_missing"):
         offers = resolution.offers
@@ -131,7 +140,8 @@ def _next(content: Content, resolution: Resolution, lang: str) -> None:
     elif rule in ("escalate.lost_needs_approval", "escalate.claim_needs_approval"):
         lines.append(text(lang, "next.approval"))
     elif rule == "answer.delivered_wait" and resolution.wait_until is not None:
-        lines.append(text(lang, "next.delivered_wait", day=day(resolution.wait_until, lang)))
+        key = "next.delivered_wait_short" if compact else "next.delivered_wait"
+        lines.append(text(lang, key, day=day(resolution.wait_until, lang)))
     elif rule == "answer.action_required":
         lines.append(text(lang, "next.action_required"))
     if resolution.action == Action.ESCALATE and rule not in (
@@ -180,4 +190,5 @@ def _shipment(s: ShipmentFacts, tags: list[str], lang: str, now: datetime, compa
     }
     if s.status == S.DELIVERED and s.delivered_at:
         params["on_day"] = text(lang, "frag.on_day", day=day(s.delivered_at, lang))
-    return text(lang, f"status.{s.status.value}", **params)
+    # An empty slot (no scan date, no place) must not leave a double space behind.
+    return SPACES.sub(" ", text(lang, f"status.{s.status.value}", **params)).strip()

@@ -122,8 +122,18 @@ def _sms(content: Content, lang: str) -> Reply:
         kept.remove(index)
     final = body(False)
     if sms_segments(final) > SMS_SEGMENTS:
-        final = final[: GSM7_MULTI * SMS_SEGMENTS - 3].rsplit(" ", 1)[0] + "..."
+        final = _cut(final, GSM7_MULTI * SMS_SEGMENTS - 3) + "..."
     return Reply(text=final)
+
+
+def _cut(value: str, units: int) -> str:
+    """The longest prefix (at a word boundary) that costs at most `units` GSM-7 units."""
+    used = 0
+    for index, char in enumerate(value):
+        used += 2 if char in GSM7_EXTENDED else 1
+        if used > units:
+            return value[:index].rsplit(" ", 1)[0]
+    return value
 
 
 def _messaging(content: Content) -> Reply:

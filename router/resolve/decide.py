@@ -27,6 +27,7 @@ it belongs to someone else, so a reply never reveals that an order exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -140,6 +141,19 @@ def plan(result: Result, sender: Party) -> Plan:
     if numbers:
         return Plan(order_numbers=numbers)
     return Plan(email=sender.email, phone=sender.phone)
+
+
+def owner_check(result: Result, sender: Party) -> Callable[[Order], bool]:
+    """Does the sender own this order, with what the message gave? (The same test decide
+    applies; the fact gathering uses it before asking carriers about an order.)"""
+    named = set(result.entities.order_numbers)
+
+    def owned(order: Order) -> bool:
+        return verify(
+            order, sender, result.entities, named_by_number=order.number in named
+        ).verified
+
+    return owned
 
 
 def decide(

@@ -121,8 +121,10 @@ def order_facts(order: Order) -> OrderFacts:
     return OrderFacts(
         number=order.number,
         placed_at=order.placed_at,
+        status=order.status,
         fulfillment_status=order.fulfillment_status,
         promised_by=order.promised_by,
+        expected_ship_by=order.expected_ship_by,
         shipments=[shipment_facts(s) for s in order.shipments],
     )
 

@@ -184,12 +184,29 @@ async def last_decision(db: Database, conversation_key: str, since: datetime) ->
     return None if payload is None else Decision.model_validate(payload)
 
 
-async def recent_answers(db: Database, order_number: str, since: datetime) -> int:
-    """How often this order was already answered about since `since` (repeat contacts)."""
+async def recent_answers(
+    db: Database,
+    order_number: str,
+    since: datetime,
+    *,
+    conversation_key: str | None = None,
+    same_contact_since: datetime | None = None,
+) -> int:
+    """How often this order was already answered about since `since` (repeat contacts).
+
+    Turns of the current conversation after `same_contact_since` are the same contact, not a
+    repeat: a customer who adds their e-mail a minute later has not come back."""
     query = select(func.count()).where(
         DecisionRow.order_number == order_number,
         DecisionRow.decided_at >= since,
         DecisionRow.wismo.is_(True),
     )
+    if conversation_key is not None and same_contact_since is not None:
+        query = query.where(
+            ~(
+                (DecisionRow.conversation_key == conversation_key)
+                & (DecisionRow.decided_at >= same_contact_since)
+            )
+        )
     async with db.session() as session:
         return int((await session.execute(query)).scalar_one())

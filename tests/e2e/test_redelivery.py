@@ -12,6 +12,7 @@ from router.app import Service
 from router.bus import Consumer, EventBus, Handler, Record, RetryPolicy
 from router.bus import topics as t
 from router.classify import ModelClassifier
+from router.facts import Gatherer
 from router.orders.sql import SqlOrderSource
 from router.pipeline import CONSUMER, Pipeline
 from router.store import repo
@@ -57,7 +58,7 @@ def pipeline(service: Service, bus: EventBus) -> Pipeline:
     return Pipeline(
         db=service.db,
         bus=bus,
-        orders=SqlOrderSource(service.db),
+        facts=Gatherer([SqlOrderSource(service.db)]),
         classifier=ModelClassifier.load(),
         settings=service.settings,
         metrics=service.metrics,

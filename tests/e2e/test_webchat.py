@@ -78,7 +78,10 @@ async def test_every_demo_order_is_answered_with_its_own_tracking(
 ) -> None:
     from router.orders.demo import CUSTOMERS
 
-    service = await make_service(webchat={"messages_per_minute": len(ORDERS)})
+    service = await make_service(
+        webchat={"messages_per_minute": len(ORDERS)},
+        policy={"lookups_per_sender_per_hour": len(ORDERS)},
+    )
     assert service.port is not None
     async with aiohttp.ClientSession() as http:
         chat = await Chat.open(http, service.port)

@@ -12,12 +12,14 @@ from router.events import ShipmentStatus
 from router.orders import demo
 from router.orders.base import Order
 from router.orders.sql import SqlOrderSource, to_order
-from router.resolve.reasoning import STALE_AFTER_BUSINESS_DAYS, notes
+from router.resolve.reasoning import notes
+from router.settings import PolicySettings
 from router.store.db import Database
 from router.store.models import Base, ShopOrder, ShopShipment, ShopTrackingEvent
 from router.tracking.numbers import validate
 
 S = ShipmentStatus
+STALE_AFTER_BUSINESS_DAYS = PolicySettings().stale_after_business_days
 STALE = re.compile(r"^stale:(?P<number>[A-Z0-9]+):(?P<days>\d+)$")
 
 

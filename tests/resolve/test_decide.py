@@ -1,6 +1,8 @@
 """The policy: every rule in router/resolve/decide.py, plus merge() and plan().
 
-The clock is Wednesday 18 November 2026, 15:00 UTC.
+The clock is Wednesday 18 November 2026, 15:00 UTC. The default policy: offers up to 100.00,
+a human from 500.00, stale after 5 and lost after 8 business days, 2 days' wait for
+"delivered but not here".
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from router.events import (
     TrackingRef,
 )
 from router.orders.base import Order, Scan, Shipment
+from router.reply.formats import FORMATS
 from router.reply.render import render
 from router.resolve.decide import (
     ASK_FACTOR,
     ASK_ORDER,
     MAX_ORDER_LOOKUPS,
     Context,
+    History,
     Lookups,
     Plan,
     Resolution,
@@ -34,7 +38,9 @@ from router.resolve.decide import (
     merge,
     plan,
 )
-from router.resolve.reasoning import order_facts
+from router.resolve.reasoning import notes, order_facts, with_tracking
+from router.settings import PolicySettings
+from router.tracking.base import TrackingEvent, TrackingInfo
 
 NOW = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 THRESHOLD = 0.5
@@ -50,6 +56,10 @@ def at(day: int, hour: int = 10) -> datetime:
 
 def source(number: str) -> FactSource:
     return FactSource(system="sql", record_id=f"order:{number}", fetched_at=NOW)
+
+
+def scan(day: int, status: ShipmentStatus = ShipmentStatus.IN_TRANSIT) -> Scan:
+    return Scan(occurred_at=at(day), status=status, description="Departed", location="Reno, NV")
 
 
 def in_transit() -> Shipment:
@@ -117,8 +127,31 @@ def run(
     r: Result,
     lookups: Lookups | None = None,
     sender: Party = ANONYMOUS,
+    *,
+    policy: PolicySettings | None = None,
+    history: History | None = None,
+    angry: bool = False,
 ) -> Resolution:
-    return decide(r, sender, lookups or Lookups(), now=NOW, threshold=THRESHOLD)
+    return decide(
+        r,
+        sender,
+        lookups or Lookups(),
+        now=NOW,
+        threshold=THRESHOLD,
+        policy=policy,
+        history=history,
+        angry=angry,
+    )
+
+
+def asked(order: Order, intent: str = "wismo.status", **kwargs: Any) -> Resolution:
+    """Alice asks about `order` by its number and her e-mail."""
+    r = result(intent, 0.85, order_numbers=[order.number], emails=[ALICE_EMAIL])
+    return run(r, Lookups(by_number={order.number: order}), **kwargs)
+
+
+def shipment(status: ShipmentStatus, **changes: Any) -> Shipment:
+    return in_transit().model_copy(update={"status": status, **changes})
 
 
 # --- before any look-up ------------------------------------------------------------------------
@@ -159,7 +192,81 @@ def test_escalate_non_wismo(intent: str) -> None:
 def test_escalate_human_request() -> None:
     resolution = run(result("human_request", 0.9))
     assert (resolution.action, resolution.rule) == (Action.ESCALATE, "escalate.human_request")
-    assert resolution.reason == "intent human_request"
+    assert resolution.reason == "asked for a person"
+
+
+def test_a_human_request_below_the_threshold_is_clarified() -> None:
+    assert run(result("human_request", 0.4)).rule == "ask.clarify"
+
+
+def test_a_greeting_with_an_order_in_it_is_not_just_a_greeting() -> None:
+    assert run(result("greeting_thanks", 0.8, order_numbers=["1001"])).rule != "greeting"
+    tracking = [TrackingRef(number=UPS, carrier="UPS")]
+    assert run(result("greeting_thanks", 0.8, tracking_numbers=tracking)).rule != "greeting"
+
+
+# --- limit.lookups -------------------------------------------------------------------------------
+
+
+def test_limit_lookups_says_nothing_about_the_order() -> None:
+    r = result("wismo.status", 0.85, order_numbers=["1001"], emails=[ALICE_EMAIL])
+    resolution = run(r, Lookups(by_number={"1001": ALICE_1001}), history=History(limited=True))
+    assert resolution == Resolution(
+        intent="wismo.status",
+        wismo=True,
+        confidence=0.85,
+        language="en",
+        entities=r.entities,
+        action=Action.ASK,
+        rule="limit.lookups",
+        reason="look-up limit reached",
+    )
+
+
+def test_limit_lookups_comes_before_everything_else_for_wismo() -> None:
+    limited = History(limited=True)
+    assert run(result("wismo.status", 0.3), history=limited).rule == "limit.lookups"
+    assert run(result("wismo.status"), Lookups(failed=("sql",)), history=limited).rule == (
+        "limit.lookups"
+    )
+
+
+def test_limit_lookups_does_not_apply_to_other_messages() -> None:
+    limited = History(limited=True)
+    assert run(result("greeting_thanks", 0.8), history=limited).rule == "greeting"
+    assert run(result("refund", 0.9), history=limited).rule == "escalate.non_wismo"
+
+
+# --- hold.source_unavailable ---------------------------------------------------------------------
+
+
+def test_hold_when_a_source_failed_states_no_facts() -> None:
+    r = result("wismo.status", 0.85, order_numbers=["1001"], emails=[ALICE_EMAIL])
+    lookups = Lookups(by_number={"1001": ALICE_1001}, failed=("shopify", "easypost"))
+    resolution = run(r, lookups)
+    assert resolution == Resolution(
+        intent="wismo.status",
+        wismo=True,
+        confidence=0.85,
+        language="en",
+        entities=r.entities,
+        action=Action.ESCALATE,
+        rule="hold.source_unavailable",
+        reason="unavailable: shopify, easypost",
+    )
+
+
+def test_hold_comes_before_asking_for_identity_or_the_order() -> None:
+    failed = Lookups(failed=("sql",))
+    assert run(result("wismo.status", 0.85, order_numbers=["1001"]), failed).rule == (
+        "hold.source_unavailable"
+    )
+    assert run(result("wismo.status"), failed).rule == "hold.source_unavailable"
+
+
+def test_a_non_wismo_message_is_escalated_as_such_even_when_a_source_failed() -> None:
+    resolution = run(result("refund", 0.9), Lookups(failed=("sql",)))
+    assert resolution.rule == "escalate.non_wismo"
 
 
 # --- order number + second factor -------------------------------------------------------------
@@ -171,6 +278,7 @@ def test_escalate_human_request() -> None:
         ({"emails": [ALICE_EMAIL]}, "order_number+email"),
         ({"phones": [ALICE_PHONE]}, "order_number+phone"),
         ({"postcodes": ["94107"]}, "order_number+postcode"),
+        ({"phone_last4": ["0134"]}, "order_number+phone_last4"),
     ],
 )
 def test_answer_by_number_and_second_factor(factor: dict[str, list[str]], method: str) -> None:
@@ -242,6 +350,14 @@ def test_answer_not_shipped() -> None:
     assert resolution.notes == ["not_shipped", "ship_overdue"]
     assert resolution.order is not None
     assert resolution.order.shipments == []
+
+
+def test_cancelled_comes_before_lost() -> None:
+    lost_then_cancelled = make_order(
+        "1001", status="cancelled", shipments=[shipment(ShipmentStatus.FAILURE, reason="lost")]
+    )
+    resolution = asked(lost_then_cancelled)
+    assert (resolution.rule, resolution.offers) == ("answer.cancelled", [])
 
 
 # --- order number, no proof ---------------------------------------------------------------------
@@ -474,3 +590,306 @@ def test_follow_up_order_number_after_ask_order_number_is_answered() -> None:
     raw = classifier.classify("#1001 alice@example.com", expect_order=True)
     resolution = run(merge(raw, context), Lookups(by_number={"1001": ALICE_1001}))
     assert resolution.rule == "answer.status"
+
+
+# --- lost parcels ------------------------------------------------------------------------------
+
+LOST_BY_CARRIER = make_order(
+    "1001",
+    shipments=[
+        shipment(
+            ShipmentStatus.FAILURE, reason="lost", status_detail="Package could not be located"
+        )
+    ],
+)
+
+
+def test_offer_lost_when_the_carrier_reports_a_failure() -> None:
+    resolution = asked(LOST_BY_CARRIER)
+    assert (resolution.action, resolution.rule) == (Action.OFFER, "offer.lost")
+    assert resolution.offers == ["reship", "refund"]
+    assert resolution.notes == [f"lost:{UPS}"]
+    assert resolution.order == order_facts(LOST_BY_CARRIER)
+    assert resolution.facts == [source("1001")]
+    assert resolution.identity == IdentityCheck(verified=True, method="order_number+email")
+    assert resolution.reason is None
+
+
+def test_offer_lost_when_there_has_been_no_scan_for_eight_business_days() -> None:
+    # Last scan Thu 5 Nov: 6, 9, 10, 12, 13, 16, 17, 18 (Veterans Day skipped) → 8.
+    silent = make_order("1001", shipments=[shipment(ShipmentStatus.IN_TRANSIT, scans=[scan(5)])])
+    resolution = asked(silent)
+    assert (resolution.action, resolution.rule) == (Action.OFFER, "offer.lost")
+    assert resolution.notes == [f"stale:{UPS}:8", f"lost:{UPS}"]
+
+
+def test_seven_silent_business_days_are_only_stale() -> None:
+    silent = make_order("1001", shipments=[shipment(ShipmentStatus.IN_TRANSIT, scans=[scan(6)])])
+    resolution = asked(silent)
+    assert resolution.rule == "answer.status"
+    assert resolution.notes == [f"stale:{UPS}:7"]
+
+
+def test_the_lost_threshold_is_the_policys() -> None:
+    silent = make_order("1001", shipments=[shipment(ShipmentStatus.IN_TRANSIT, scans=[scan(13)])])
+    assert asked(silent).rule == "answer.status"
+    policy = PolicySettings(lost_after_business_days=3)
+    assert asked(silent, policy=policy).rule == "offer.lost"
+
+
+def test_offer_lost_offers_what_the_policy_allows() -> None:
+    resolution = asked(LOST_BY_CARRIER, policy=PolicySettings(offers=["refund"]))
+    assert (resolution.rule, resolution.offers) == ("offer.lost", ["refund"])
+
+
+def test_offer_lost_up_to_and_including_the_automatic_limit() -> None:
+    at_limit = LOST_BY_CARRIER.model_copy(update={"total": 100.0})
+    assert asked(at_limit).rule == "offer.lost"
+
+
+def test_escalate_lost_needs_approval_above_the_automatic_limit() -> None:
+    dear = LOST_BY_CARRIER.model_copy(update={"total": 100.01})
+    resolution = asked(dear)
+    assert (resolution.action, resolution.rule) == (
+        Action.ESCALATE,
+        "escalate.lost_needs_approval",
+    )
+    assert resolution.offers == ["reship", "refund"]
+    assert resolution.reason == "order value 100.01 USD above the automatic limit"
+    assert resolution.order == order_facts(dear)
+    assert resolution.facts == [source("1001")]
+
+
+def test_a_lost_high_value_order_needs_approval_rather_than_a_plain_hand_off() -> None:
+    dear = LOST_BY_CARRIER.model_copy(update={"total": 1899.0})
+    assert asked(dear, history=History(recent_contacts=2), angry=True).rule == (
+        "escalate.lost_needs_approval"
+    )
+
+
+# --- "delivered but not here" ------------------------------------------------------------------
+
+
+def delivered_on(day: int, total: float = 89.90) -> Order:
+    parcel = shipment(
+        ShipmentStatus.DELIVERED,
+        delivered_at=at(day, 14),
+        status_detail="Left at front door",
+        scans=[scan(day, ShipmentStatus.DELIVERED)],
+    )
+    return make_order("1001", shipments=[parcel], total=total)
+
+
+def test_answer_delivered_wait_inside_the_window() -> None:
+    order = delivered_on(17)
+    resolution = asked(order, "wismo.not_received")
+    assert (resolution.action, resolution.rule) == (Action.ANSWER, "answer.delivered_wait")
+    assert resolution.wait_until == date(2026, 11, 19)
+    assert resolution.notes == [f"delivered:{UPS}:2026-11-17"]
+    assert resolution.order == order_facts(order)
+    assert resolution.offers == []
+
+
+def test_the_last_day_of_the_window_is_still_inside_it() -> None:
+    resolution = asked(delivered_on(16), "wismo.not_received")
+    assert (resolution.rule, resolution.wait_until) == ("answer.delivered_wait", date(2026, 11, 18))
+
+
+def test_the_wait_is_the_policys() -> None:
+    resolution = asked(
+        delivered_on(10), "wismo.not_received", policy=PolicySettings(delivered_wait_days=10)
+    )
+    assert (resolution.rule, resolution.wait_until) == ("answer.delivered_wait", date(2026, 11, 20))
+    assert (
+        asked(
+            delivered_on(17), "wismo.not_received", policy=PolicySettings(delivered_wait_days=0)
+        ).rule
+        == "offer.delivered_missing"
+    )
+
+
+def test_offer_delivered_missing_after_the_window() -> None:
+    resolution = asked(delivered_on(15), "wismo.not_received")
+    assert (resolution.action, resolution.rule) == (Action.OFFER, "offer.delivered_missing")
+    assert resolution.offers == ["reship", "refund"]
+    assert resolution.facts == [source("1001")]
+
+
+def test_escalate_claim_needs_approval_after_the_window_above_the_limit() -> None:
+    resolution = asked(delivered_on(15, total=250.0), "wismo.not_received")
+    assert (resolution.action, resolution.rule) == (
+        Action.ESCALATE,
+        "escalate.claim_needs_approval",
+    )
+    assert resolution.offers == ["reship", "refund"]
+    assert resolution.reason == "order value 250.00 USD above the automatic limit"
+
+
+def test_delivered_is_just_a_status_unless_the_customer_says_it_did_not_arrive() -> None:
+    resolution = asked(delivered_on(10), "wismo.status")
+    assert (resolution.rule, resolution.wait_until) == ("answer.status", None)
+
+
+def test_the_window_starts_at_the_last_delivered_parcel() -> None:
+    first = shipment(ShipmentStatus.DELIVERED, delivered_at=at(12), scans=[scan(12)])
+    second = shipment(
+        ShipmentStatus.DELIVERED,
+        tracking_number="9400111423667127684262",
+        carrier="USPS",
+        delivered_at=at(17),
+        scans=[scan(17)],
+    )
+    order = make_order("1001", shipments=[first, second])
+    resolution = asked(order, "wismo.not_received")
+    assert (resolution.rule, resolution.wait_until) == ("answer.delivered_wait", date(2026, 11, 19))
+
+
+def test_not_received_before_delivery_is_a_status_question() -> None:
+    assert asked(ALICE_1001, "wismo.not_received").rule == "answer.status"
+
+
+# --- facts + a human -----------------------------------------------------------------------------
+
+
+def test_escalate_high_value_keeps_the_facts() -> None:
+    dear = make_order("1001", total=500.0)
+    resolution = asked(dear)
+    assert (resolution.action, resolution.rule) == (Action.ESCALATE, "escalate.high_value")
+    assert resolution.reason == "order value 500.00 USD"
+    assert resolution.order == order_facts(dear)
+    assert resolution.facts == [source("1001")]
+    assert asked(make_order("1001", total=499.99)).rule == "answer.status"
+    assert asked(dear, policy=PolicySettings(high_value=1000)).rule == "answer.status"
+
+
+def test_escalate_repeat_contact() -> None:
+    resolution = asked(ALICE_1001, history=History(recent_contacts=1))
+    assert (resolution.action, resolution.rule) == (Action.ESCALATE, "escalate.repeat_contact")
+    assert resolution.reason == "asked 2 times in 48 h"
+    assert resolution.order == order_facts(ALICE_1001)
+    assert resolution.facts == [source("1001")]
+    policy = PolicySettings(repeat_contact_hours=24)
+    assert asked(ALICE_1001, history=History(recent_contacts=3), policy=policy).reason == (
+        "asked 4 times in 24 h"
+    )
+
+
+def test_escalate_anger() -> None:
+    resolution = asked(ALICE_1001, angry=True)
+    assert (resolution.action, resolution.rule) == (Action.ESCALATE, "escalate.anger")
+    assert resolution.reason == "the customer is upset"
+    assert resolution.order == order_facts(ALICE_1001)
+
+
+def test_anger_is_not_an_answer_before_identity() -> None:
+    r = result("wismo.status", 0.85, order_numbers=["1001"])
+    assert run(r, Lookups(by_number={"1001": ALICE_1001}), angry=True).rule == "ask.identity"
+
+
+@pytest.mark.parametrize(
+    ("total", "recent", "angry", "rule"),
+    [
+        (500.0, 1, True, "escalate.high_value"),
+        (89.9, 1, True, "escalate.repeat_contact"),
+        (89.9, 0, True, "escalate.anger"),
+        (89.9, 0, False, "answer.status"),
+    ],
+)
+def test_hand_off_rules_in_order(total: float, recent: int, angry: bool, rule: str) -> None:
+    order = make_order("1001", total=total)
+    assert asked(order, history=History(recent_contacts=recent), angry=angry).rule == rule
+
+
+def test_the_wait_window_comes_before_a_hand_off() -> None:
+    resolution = asked(delivered_on(17, total=900.0), "wismo.not_received", angry=True)
+    assert resolution.rule == "answer.delivered_wait"
+
+
+# --- action required, status -------------------------------------------------------------------
+
+
+def test_answer_action_required() -> None:
+    customs = make_order(
+        "1001",
+        shipments=[
+            shipment(
+                ShipmentStatus.EXCEPTION,
+                reason="held_for_payment",
+                action_required=True,
+                status_detail="Held by customs: import duties must be paid",
+            )
+        ],
+    )
+    resolution = asked(customs)
+    assert (resolution.action, resolution.rule) == (Action.ANSWER, "answer.action_required")
+    assert resolution.notes == [f"action_required:{UPS}"]
+    assert resolution.order == order_facts(customs)
+    assert asked(customs, angry=True).rule == "escalate.anger"
+
+
+def test_answer_status() -> None:
+    resolution = asked(ALICE_1001)
+    assert (resolution.action, resolution.rule) == (Action.ANSWER, "answer.status")
+    assert (resolution.notes, resolution.offers, resolution.wait_until) == ([], [], None)
+    assert resolution.reason is None
+
+
+def test_facts_name_the_carrier_when_its_tracking_was_merged() -> None:
+    info = TrackingInfo(
+        tracking_number=UPS,
+        carrier="UPS",
+        status=ShipmentStatus.OUT_FOR_DELIVERY,
+        source="easypost",
+        events=[
+            TrackingEvent(
+                occurred_at=at(18, 8),
+                status=ShipmentStatus.OUT_FOR_DELIVERY,
+                description="Out for delivery",
+            )
+        ],
+        record_id="trk_1",
+        fetched_at=NOW,
+    )
+    merged = with_tracking(ALICE_1001, {UPS: info})
+    resolution = asked(merged)
+    carrier = FactSource(system="easypost", record_id="trk_1", fetched_at=NOW)
+    assert resolution.facts == [source("1001"), carrier]
+    assert resolution.order is not None
+    assert resolution.order.shipments[0].status == ShipmentStatus.OUT_FOR_DELIVERY
+    assert resolution.notes == notes(merged, NOW)
+
+
+# --- never reveal that an order exists ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entities",
+    [
+        {"order_numbers": ["1002"], "emails": [ALICE_EMAIL]},
+        {"order_numbers": ["1002"], "phone_last4": ["0134"]},
+        {"order_numbers": ["1002"]},
+        {"order_numbers": ["1002", "1003"], "postcodes": ["94107"]},
+    ],
+)
+def test_unknown_and_someone_elses_order_look_the_same_everywhere(
+    entities: dict[str, Any],
+) -> None:
+    r = result("wismo.status", 0.85, **entities)
+    numbers = entities["order_numbers"]
+    unknown = run(r, Lookups(by_number=dict.fromkeys(numbers)))
+    dear_ben = BEN_1002.model_copy(update={"total": 2000.0})
+    for someone_elses in (BEN_1002, dear_ben):
+        lookups = Lookups(
+            by_number={n: someone_elses.model_copy(update={"number": n}) for n in numbers}
+        )
+        other = run(r, lookups, history=History(recent_contacts=4), angry=True)
+        assert other == unknown
+        for fmt in FORMATS:
+            a, b = render(unknown, NOW, fmt=fmt), render(other, NOW, fmt=fmt)
+            assert a.text.encode() == b.text.encode()
+            assert (a.subject, a.html, a.links, a.quick_replies) == (
+                b.subject,
+                b.html,
+                b.links,
+                b.quick_replies,
+            )

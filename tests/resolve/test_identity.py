@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from router.classify.entities import extract
 from router.events import Entities, FactSource, IdentityCheck, Party
 from router.orders.base import Order
 from router.resolve.identity import (
@@ -189,3 +190,74 @@ def test_offered_second_factor() -> None:
     assert offered_second_factor(Entities(emails=["a@example.com"]))
     assert offered_second_factor(Entities(phones=["+14155550134"]))
     assert offered_second_factor(Entities(postcodes=["94107"]))
+    assert offered_second_factor(Entities(phone_last4=["0134"]))
+
+
+# --- the last four digits of the order's phone ---------------------------------------------------
+
+
+def test_number_plus_the_phones_last_four_digits() -> None:
+    entities = Entities(order_numbers=["1001"], phone_last4=["0134"])
+    assert verify(make_order(), ANONYMOUS, entities, named_by_number=True) == IdentityCheck(
+        verified=True, method="order_number+phone_last4"
+    )
+
+
+def test_last_four_digits_of_a_phone_typed_in_another_format() -> None:
+    order = make_order(phone="(415) 555-0134")
+    entities = Entities(phone_last4=["9999", "0134"])
+    assert verify(order, ANONYMOUS, entities, named_by_number=True).method == (
+        "order_number+phone_last4"
+    )
+
+
+@pytest.mark.parametrize("last4", ["0135", "4155", "5550", "134", "00134"])
+def test_wrong_last_four_digits(last4: str) -> None:
+    entities = Entities(order_numbers=["1001"], phone_last4=[last4])
+    assert verify(make_order(), ANONYMOUS, entities, named_by_number=True) == NOT_VERIFIED
+
+
+def test_last_four_digits_without_the_order_number_are_not_proof() -> None:
+    entities = Entities(phone_last4=["0134"])
+    assert verify(make_order(), ANONYMOUS, entities, named_by_number=False) == NOT_VERIFIED
+
+
+def test_last_four_digits_cannot_match_an_order_without_a_phone() -> None:
+    entities = Entities(order_numbers=["1001"], phone_last4=["0134"])
+    assert verify(make_order(phone=None), ANONYMOUS, entities, named_by_number=True) == (
+        NOT_VERIFIED
+    )
+    # An order phone that does not parse is no phone either.
+    garbage = make_order(phone="+")
+    assert verify(garbage, ANONYMOUS, entities, named_by_number=True) == NOT_VERIFIED
+
+
+def test_full_phone_is_checked_before_its_last_four_digits() -> None:
+    entities = Entities(phones=["+14155550134"], phone_last4=["0134"], postcodes=["94107"])
+    assert verify(make_order(), ANONYMOUS, entities, named_by_number=True).method == (
+        "order_number+phone"
+    )
+
+
+def test_last_four_digits_are_checked_before_the_postcode() -> None:
+    entities = Entities(phone_last4=["0134"], postcodes=["94107"])
+    assert verify(make_order(), ANONYMOUS, entities, named_by_number=True).method == (
+        "order_number+phone_last4"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is order #1001? The last 4 digits of my phone are 0134",
+        "order 1001, phone number ending in 0134",
+        "#1001 last four digits: 0134",
+    ],
+)
+def test_last_four_digits_from_a_message(text: str) -> None:
+    entities = extract(text)
+    assert entities.order_numbers == ["1001"]
+    assert entities.phone_last4 == ["0134"]
+    assert verify(make_order(), ANONYMOUS, entities, named_by_number=True).method == (
+        "order_number+phone_last4"
+    )

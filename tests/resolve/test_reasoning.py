@@ -1,4 +1,5 @@
-"""Facts and what they mean: business days, late, stale, split, not shipped, cancelled.
+"""Facts and what they mean: business days, late, stale, lost, delivered, action required, split,
+not shipped, cancelled; carrier facts merged into the shop's.
 
 The clock is Wednesday 18 November 2026, 15:00 UTC. Nearby US federal holidays: Veterans Day
 (Wednesday 11 November) and Thanksgiving (Thursday 26 November); neither is a UK holiday.
@@ -11,15 +12,20 @@ from typing import Any
 
 import pytest
 
-from router.events import OrderFacts, ShipmentFacts, ShipmentStatus
+from router.events import FactSource, OrderFacts, ShipmentFacts, ShipmentStatus
 from router.orders.base import Scan, Shipment
 from router.resolve.reasoning import (
-    STALE_AFTER_BUSINESS_DAYS,
+    add_business_days,
     business_days_between,
     notes,
     order_facts,
     shipment_facts,
+    sources,
+    tagged,
+    with_tracking,
 )
+from router.settings import PolicySettings
+from router.tracking.base import TrackingEvent, TrackingInfo
 from tests.orders_factory import NOW, UPS, USPS, at, make_order
 
 S = ShipmentStatus
@@ -44,8 +50,9 @@ def shipment(status: S = S.IN_TRANSIT, *, last_scan_day: int = 17, **changes: An
 # --- business days ---------------------------------------------------------------------------
 
 
-def test_stale_threshold() -> None:
-    assert STALE_AFTER_BUSINESS_DAYS == 5
+def test_default_thresholds() -> None:
+    policy = PolicySettings()
+    assert (policy.stale_after_business_days, policy.lost_after_business_days) == (5, 8)
 
 
 @pytest.mark.parametrize(
@@ -72,6 +79,41 @@ def test_stale_threshold() -> None:
 )
 def test_business_days_between(start: date, end: date, country: str, days: int) -> None:
     assert business_days_between(start, end, country) == days
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "country", "end"),
+    [
+        (date(2026, 11, 18), 0, "US", date(2026, 11, 18)),
+        (date(2026, 11, 14), 0, "US", date(2026, 11, 14)),  # zero days: even from a Saturday
+        (date(2026, 11, 17), 1, "US", date(2026, 11, 18)),
+        # Fri 13 + 1 → Mon 16 (weekend); from Saturday too.
+        (date(2026, 11, 13), 1, "US", date(2026, 11, 16)),
+        (date(2026, 11, 14), 1, "US", date(2026, 11, 16)),
+        # Tue 10 + 1: Wed 11 is Veterans Day in the US only.
+        (date(2026, 11, 10), 1, "US", date(2026, 11, 12)),
+        (date(2026, 11, 10), 1, "GB", date(2026, 11, 11)),
+        (date(2026, 11, 10), 1, "ZZ", date(2026, 11, 11)),
+        # Wed 25 + 1 → Fri 27 (Thanksgiving), + 2 → Mon 30.
+        (date(2026, 11, 25), 1, "US", date(2026, 11, 27)),
+        (date(2026, 11, 25), 2, "US", date(2026, 11, 30)),
+        # Thu 24 Dec + 1: Christmas Fri 25; the UK also observes Boxing Day on Mon 28.
+        (date(2026, 12, 24), 1, "US", date(2026, 12, 28)),
+        (date(2026, 12, 24), 1, "GB", date(2026, 12, 29)),
+        (date(2026, 11, 18), 10, "US", date(2026, 12, 3)),
+    ],
+)
+def test_add_business_days(start: date, days: int, country: str, end: date) -> None:
+    assert add_business_days(start, days, country) == end
+
+
+@pytest.mark.parametrize("country", ["US", "GB", "DE", "ZZ"])
+@pytest.mark.parametrize("days", [1, 3, 5, 8, 20])
+def test_add_business_days_is_the_inverse_of_counting_them(country: str, days: int) -> None:
+    for start in (date(2026, 11, 10), date(2026, 12, 19), date(2026, 12, 24)):
+        end = add_business_days(start, days, country)
+        assert business_days_between(start, end, country) == days
+        assert end.weekday() < 5
 
 
 # --- facts -------------------------------------------------------------------------------------
@@ -109,6 +151,7 @@ def test_order_facts() -> None:
     assert order_facts(order) == OrderFacts(
         number="1001",
         placed_at=at(12),
+        status="open",
         fulfillment_status="fulfilled",
         promised_by=date(2026, 11, 20),
         shipments=[shipment_facts(order.shipments[0])],
@@ -157,7 +200,7 @@ def test_partly_shipped() -> None:
 
 def test_split() -> None:
     order = make_order(shipment(), shipment(S.DELIVERED, tracking_number=USPS, carrier="USPS"))
-    assert notes(order, NOW) == ["split"]
+    assert notes(order, NOW) == ["split", f"delivered:{USPS}:2026-11-17"]
 
 
 def test_partly_shipped_and_split() -> None:
@@ -190,7 +233,7 @@ def test_delivered_after_the_promise_is_not_late_any_more() -> None:
         shipment(S.AVAILABLE_FOR_PICKUP, tracking_number=USPS, carrier="USPS"),
         promised_by=date(2026, 11, 10),
     )
-    assert notes(order, NOW) == ["split"]
+    assert notes(order, NOW) == ["split", f"delivered:{UPS}:2026-11-17"]
 
 
 def test_late_counts_only_undelivered_parcels() -> None:
@@ -199,7 +242,7 @@ def test_late_counts_only_undelivered_parcels() -> None:
         shipment(tracking_number=USPS, carrier="USPS", estimated_delivery=date(2026, 11, 19)),
         promised_by=date(2026, 11, 20),
     )
-    assert notes(order, NOW) == ["split"]
+    assert notes(order, NOW) == ["split", f"delivered:{UPS}:2026-11-17"]
 
 
 def test_stale_after_five_business_days_without_a_scan() -> None:
@@ -227,24 +270,36 @@ def test_stale_depends_on_the_destination_countrys_holidays() -> None:
 
 @pytest.mark.parametrize("status", [S.PRE_TRANSIT, S.IN_TRANSIT, S.UNKNOWN])
 def test_moving_statuses_can_go_stale(status: S) -> None:
-    assert notes(make_order(shipment(status, last_scan_day=2)), NOW) == [f"stale:{UPS}:11"]
+    # Last scan Fri 6 Nov: 9, 10, 12, 13, 16, 17, 18 → 7 business days: stale, not yet lost.
+    assert notes(make_order(shipment(status, last_scan_day=6)), NOW) == [f"stale:{UPS}:7"]
+
+
+@pytest.mark.parametrize("status", [S.PRE_TRANSIT, S.IN_TRANSIT, S.UNKNOWN])
+def test_moving_statuses_silent_for_eight_business_days_are_lost(status: S) -> None:
+    # Last scan Thu 5 Nov: 6, 9, 10, 12, 13, 16, 17, 18 → 8 business days.
+    assert notes(make_order(shipment(status, last_scan_day=5)), NOW) == [
+        f"stale:{UPS}:8",
+        f"lost:{UPS}",
+    ]
+    assert notes(make_order(shipment(status, last_scan_day=2)), NOW) == [
+        f"stale:{UPS}:11",
+        f"lost:{UPS}",
+    ]
 
 
 @pytest.mark.parametrize(
     "status",
     [
         S.OUT_FOR_DELIVERY,
-        S.DELIVERED,
         S.AVAILABLE_FOR_PICKUP,
         S.EXCEPTION,
         S.RETURN_TO_SENDER,
-        S.FAILURE,
         S.ATTEMPT_FAILED,
         S.CANCELLED,
         S.EXPIRED,
     ],
 )
-def test_other_statuses_do_not_go_stale(status: S) -> None:
+def test_other_statuses_do_not_go_stale_or_lost(status: S) -> None:
     assert notes(make_order(shipment(status, last_scan_day=2)), NOW) == []
 
 
@@ -264,7 +319,13 @@ def test_every_note_at_once() -> None:
         fulfillment_status="partial",
         promised_by=date(2026, 11, 20),
     )
-    assert notes(order, NOW) == ["partly_shipped", "split", "late", f"stale:{UPS}:11"]
+    assert notes(order, NOW) == [
+        "partly_shipped",
+        "split",
+        "late",
+        f"stale:{UPS}:11",
+        f"lost:{UPS}",
+    ]
 
 
 def test_now_in_another_timezone_uses_its_own_date() -> None:
@@ -273,3 +334,212 @@ def test_now_in_another_timezone_uses_its_own_date() -> None:
     order = make_order(shipment(), promised_by=date(2026, 11, 18))
     assert notes(order, datetime(2026, 11, 18, 20, 0, tzinfo=UTC)) == []
     assert notes(order, datetime(2026, 11, 19, 5, 0, tzinfo=tokyo)) == ["late"]
+
+
+# --- thresholds from the policy ----------------------------------------------------------------
+
+
+def test_stale_and_lost_thresholds_come_from_the_policy() -> None:
+    policy = PolicySettings(stale_after_business_days=2, lost_after_business_days=3)
+    # Last scan Tue 17 Nov: 1 business day; Mon 16: 2; Fri 13: 3.
+    assert notes(make_order(shipment(last_scan_day=17)), NOW, policy) == []
+    assert notes(make_order(shipment(last_scan_day=16)), NOW, policy) == [f"stale:{UPS}:2"]
+    assert notes(make_order(shipment(last_scan_day=13)), NOW, policy) == [
+        f"stale:{UPS}:3",
+        f"lost:{UPS}",
+    ]
+    # The same parcels under the default policy: nothing to say yet.
+    assert notes(make_order(shipment(last_scan_day=13)), NOW) == []
+
+
+def test_a_lost_threshold_below_the_stale_one_is_honoured() -> None:
+    policy = PolicySettings(stale_after_business_days=10, lost_after_business_days=3)
+    assert notes(make_order(shipment(last_scan_day=13)), NOW, policy) == [f"lost:{UPS}"]
+
+
+def test_the_lost_threshold_counts_holidays_of_the_destination() -> None:
+    # Last scan Thu 5 Nov: 8 business days in the US (Veterans Day), 9 in the UK.
+    policy = PolicySettings(lost_after_business_days=9)
+    assert notes(make_order(shipment(last_scan_day=5)), NOW, policy) == [f"stale:{UPS}:8"]
+    uk = make_order(shipment(last_scan_day=5), ship_country="GB")
+    assert notes(uk, NOW, policy) == [f"stale:{UPS}:9", f"lost:{UPS}"]
+
+
+# --- lost, delivered, action required ------------------------------------------------------------
+
+
+def test_a_carrier_failure_is_lost() -> None:
+    order = make_order(shipment(S.FAILURE, status_detail="Package could not be located"))
+    assert notes(order, NOW) == [f"lost:{UPS}"]
+
+
+def test_a_carrier_reason_lost_is_lost_whatever_the_status() -> None:
+    order = make_order(shipment(S.EXCEPTION, reason="lost"))
+    assert notes(order, NOW) == [f"lost:{UPS}"]
+    assert notes(make_order(shipment(S.EXCEPTION, reason="delayed_weather")), NOW) == []
+
+
+def test_delivered_is_tagged_with_the_delivery_date() -> None:
+    order = make_order(shipment(S.DELIVERED, last_scan_day=16, delivered_at=at(17, 14)))
+    assert notes(order, NOW) == [f"delivered:{UPS}:2026-11-17"]
+
+
+def test_delivered_without_a_delivery_time_uses_the_last_scan() -> None:
+    order = make_order(shipment(S.DELIVERED, last_scan_day=16))
+    assert notes(order, NOW) == [f"delivered:{UPS}:2026-11-16"]
+
+
+def test_delivered_without_any_time_uses_today() -> None:
+    order = make_order(shipment(S.DELIVERED, scans=[]))
+    assert notes(order, NOW) == [f"delivered:{UPS}:2026-11-18"]
+
+
+def test_available_for_pickup_is_not_delivered() -> None:
+    assert notes(make_order(shipment(S.AVAILABLE_FOR_PICKUP)), NOW) == []
+
+
+def test_action_required() -> None:
+    order = make_order(shipment(S.EXCEPTION, reason="address_issue", action_required=True))
+    assert notes(order, NOW) == [f"action_required:{UPS}"]
+
+
+def test_tags_per_parcel_in_order() -> None:
+    order = make_order(
+        shipment(S.DELIVERED, delivered_at=at(17, 9)),
+        shipment(
+            S.EXCEPTION,
+            tracking_number=USPS,
+            carrier="USPS",
+            reason="held_for_payment",
+            action_required=True,
+        ),
+    )
+    tags = notes(order, NOW)
+    assert tags == ["split", f"delivered:{UPS}:2026-11-17", f"action_required:{USPS}"]
+    assert tagged(tags, "delivered") == [[UPS, "2026-11-17"]]
+    assert tagged(tags, "action_required") == [[USPS]]
+    assert tagged(tags, "lost") == []
+    assert tagged(["late", "lateness:x"], "late") == [[]]
+
+
+# --- carrier facts -------------------------------------------------------------------------------
+
+
+def tracking(
+    status: S = S.OUT_FOR_DELIVERY,
+    *,
+    number: str = UPS,
+    event_at: datetime | None = None,
+    **changes: Any,
+) -> TrackingInfo:
+    when = event_at or at(18, 8)
+    fields: dict[str, Any] = {
+        "tracking_number": number,
+        "carrier": "UPS",
+        "status": status,
+        "source": "easypost",
+        "status_detail": "Out for delivery",
+        "estimated_delivery": date(2026, 11, 18),
+        "events": [
+            TrackingEvent(
+                occurred_at=when,
+                status=status,
+                description="Out for delivery",
+                location="San Francisco, CA",
+            )
+        ],
+        "record_id": "trk_123",
+        "fetched_at": NOW,
+    }
+    fields.update(changes)
+    return TrackingInfo(**fields)
+
+
+EASYPOST = FactSource(system="easypost", record_id="trk_123", fetched_at=NOW)
+
+
+def test_newer_carrier_facts_win() -> None:
+    order = make_order(shipment(estimated_delivery=date(2026, 11, 20)))
+    merged = with_tracking(order, {UPS: tracking(reason="none", action_required=True)})
+    [s] = merged.shipments
+    assert (s.status, s.status_detail, s.reason, s.action_required) == (
+        S.OUT_FOR_DELIVERY,
+        "Out for delivery",
+        "none",
+        True,
+    )
+    assert s.estimated_delivery == date(2026, 11, 18)
+    assert s.scans == [
+        Scan(
+            occurred_at=at(18, 8),
+            status=S.OUT_FOR_DELIVERY,
+            description="Out for delivery",
+            location="San Francisco, CA",
+        )
+    ]
+    assert s.sources == [EASYPOST]
+    assert (s.carrier, s.tracking_number) == ("UPS", UPS)
+    assert sources(merged) == [order.source, EASYPOST]
+    # Everything else about the order stays the shop's.
+    assert merged.model_copy(update={"shipments": order.shipments}) == order
+
+
+def test_carrier_facts_as_recent_as_the_shops_win() -> None:
+    order = make_order(shipment(last_scan_day=17))
+    merged = with_tracking(order, {UPS: tracking(event_at=at(17))})
+    assert merged.shipments[0].status == S.OUT_FOR_DELIVERY
+
+
+def test_newer_shop_facts_are_kept() -> None:
+    order = make_order(shipment(S.DELIVERED, last_scan_day=18, delivered_at=at(18)))
+    merged = with_tracking(order, {UPS: tracking(S.IN_TRANSIT, event_at=at(17, 9))})
+    assert merged == order
+    assert sources(merged) == [order.source]
+
+
+def test_carrier_without_events_does_not_override_shop_scans() -> None:
+    order = make_order(shipment())
+    assert with_tracking(order, {UPS: tracking(events=[])}) == order
+
+
+def test_carrier_facts_fill_a_shipment_without_scans() -> None:
+    order = make_order(shipment(S.UNKNOWN, scans=[], status_detail="Label created"))
+    merged = with_tracking(
+        order, {UPS: tracking(S.IN_TRANSIT, events=[], status_detail=None, estimated_delivery=None)}
+    )
+    [s] = merged.shipments
+    assert s.status == S.IN_TRANSIT
+    assert s.status_detail == "Label created"  # the carrier had none: the shop's stays
+    assert s.estimated_delivery is None
+    assert s.scans == []
+    assert s.sources == [EASYPOST]
+
+
+def test_carrier_delivery_is_merged_and_tagged() -> None:
+    order = make_order(shipment())
+    info = tracking(S.DELIVERED, event_at=at(18, 11), delivered_at=at(18, 11))
+    merged = with_tracking(order, {UPS: info})
+    assert merged.shipments[0].delivered_at == at(18, 11)
+    assert notes(merged, NOW) == [f"delivered:{UPS}:2026-11-18"]
+
+
+def test_carrier_failure_makes_the_parcel_lost() -> None:
+    order = make_order(shipment())
+    merged = with_tracking(order, {UPS: tracking(S.FAILURE, reason="lost")})
+    assert notes(merged, NOW) == [f"lost:{UPS}"]
+
+
+def test_only_parcels_the_carrier_answered_for_change() -> None:
+    order = make_order(shipment(), shipment(tracking_number=USPS, carrier="USPS"))
+    merged = with_tracking(order, {UPS: tracking()})
+    assert merged.shipments[0].status == S.OUT_FOR_DELIVERY
+    assert merged.shipments[1] == order.shipments[1]
+    assert with_tracking(order, {}) == order
+
+
+def test_facts_keep_the_shops_sources_before_the_carriers() -> None:
+    shop_feed = FactSource(system="aftership", record_id="at_1", fetched_at=at(17))
+    order = make_order(shipment(sources=[shop_feed]))
+    merged = with_tracking(order, {UPS: tracking()})
+    assert merged.shipments[0].sources == [shop_feed, EASYPOST]
+    assert sources(merged) == [order.source, shop_feed, EASYPOST]
