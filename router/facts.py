@@ -139,7 +139,7 @@ class Gatherer:
         return value
 
     async def gather(
-        self, plan: Plan, now: datetime, *, owned: Callable[[Order], bool] = lambda _: True
+        self, plan: Plan, now: datetime, *, owned: Callable[[Order], bool]
     ) -> Lookups:
         """Orders for the plan; carrier facts only for orders `owned` says the sender owns, so
         a carrier outage can never reveal that somebody else's order exists."""

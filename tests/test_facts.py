@@ -24,6 +24,11 @@ S = ShipmentStatus
 ALICE = "alice@example.com"
 
 
+def everyone(order: Order) -> bool:
+    """Ownership is decide's business; these tests look at gathering alone."""
+    return True
+
+
 class Clock:
     """An injectable monotonic clock."""
 
@@ -153,7 +158,7 @@ BEN_1002 = make_order(
 
 async def test_nothing_to_look_up_looks_nothing_up() -> None:
     shop = FakeShop("shop", ALICE_1001)
-    assert await Gatherer([shop]).gather(Plan(), NOW) == Lookups()
+    assert await Gatherer([shop]).gather(Plan(), NOW, owned=everyone) == Lookups()
     assert shop.calls == []
 
 
@@ -164,7 +169,7 @@ async def test_the_first_source_that_knows_the_order_wins() -> None:
         FakeShop("first", ALICE_1001),
         FakeShop("second", other),
     )
-    lookups = await Gatherer([empty, first, second]).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([empty, first, second]).gather(by_number("1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"1001": ALICE_1001})
     assert empty.calls == first.calls == [("number", "1001")]
     assert second.calls == []
@@ -172,34 +177,38 @@ async def test_the_first_source_that_knows_the_order_wins() -> None:
 
 async def test_an_unknown_order_is_none_and_not_a_failure() -> None:
     shop = FakeShop("shop", ALICE_1001)
-    lookups = await Gatherer([shop]).gather(by_number("9999", "1001"), NOW)
+    lookups = await Gatherer([shop]).gather(by_number("9999", "1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"9999": None, "1001": ALICE_1001})
 
 
 async def test_a_failing_source_is_retried_then_reported() -> None:
     broken = FakeShop("broken", ALICE_1001, failures=-1)
-    lookups = await Gatherer([broken], attempts=3).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([broken], attempts=3).gather(by_number("1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"1001": None}, failed=("broken",))
     assert broken.calls == [("number", "1001")] * 3
 
 
 async def test_a_failing_source_does_not_hide_the_next_one() -> None:
     broken, good = FakeShop("broken", failures=-1), FakeShop("good", ALICE_1001)
-    lookups = await Gatherer([broken, good], attempts=2).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([broken, good], attempts=2).gather(
+        by_number("1001"), NOW, owned=everyone
+    )
     assert lookups == Lookups(by_number={"1001": ALICE_1001}, failed=("broken",))
     assert len(broken.calls) == 2
 
 
 async def test_a_transient_failure_is_retried_away() -> None:
     flaky = FakeShop("flaky", ALICE_1001, failures=1)
-    lookups = await Gatherer([flaky], attempts=3).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([flaky], attempts=3).gather(by_number("1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"1001": ALICE_1001})
     assert len(flaky.calls) == 2
 
 
 async def test_a_source_failing_for_several_numbers_is_listed_once() -> None:
     broken = FakeShop("broken", failures=-1)
-    lookups = await Gatherer([broken], attempts=1).gather(by_number("1", "2", "3"), NOW)
+    lookups = await Gatherer([broken], attempts=1).gather(
+        by_number("1", "2", "3"), NOW, owned=everyone
+    )
     assert lookups.failed == ("broken",)
     assert len(broken.calls) == 3
 
@@ -207,7 +216,7 @@ async def test_a_source_failing_for_several_numbers_is_listed_once() -> None:
 async def test_a_source_slower_than_the_budget_has_failed() -> None:
     slow, good = FakeShop("slow", ALICE_1001, delay=30.0), FakeShop("good", ALICE_1001)
     gatherer = Gatherer([slow, good], budget_s=0.05)
-    lookups = await gatherer.gather(by_number("1001"), NOW)
+    lookups = await gatherer.gather(by_number("1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"1001": ALICE_1001}, failed=("slow",))
     assert slow.calls[0] == ("number", "1001")
     assert gatherer.breakers["slow"].failures == 1
@@ -221,15 +230,15 @@ async def test_the_breaker_opens_after_five_failures_and_skips_the_source() -> N
     broken = FakeShop("broken", ALICE_1001, failures=-1)
     gatherer = Gatherer([broken], attempts=1, monotonic=clock)
     for n in range(5):
-        assert (await gatherer.gather(by_number(f"{n}"), NOW)).failed == ("broken",)
+        assert (await gatherer.gather(by_number(f"{n}"), NOW, owned=everyone)).failed == ("broken",)
     assert len(broken.calls) == 5
 
-    lookups = await gatherer.gather(by_number("1001"), NOW)
+    lookups = await gatherer.gather(by_number("1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"1001": None}, failed=("broken",))
     assert len(broken.calls) == 5  # skipped: no call at all
 
     clock.t += 29.9
-    assert (await gatherer.gather(by_number("1001"), NOW)).failed == ("broken",)
+    assert (await gatherer.gather(by_number("1001"), NOW, owned=everyone)).failed == ("broken",)
     assert len(broken.calls) == 5
 
 
@@ -238,20 +247,24 @@ async def test_the_breaker_half_opens_after_the_cool_down() -> None:
     broken = FakeShop("broken", ALICE_1001, failures=-1)
     gatherer = Gatherer([broken], attempts=1, monotonic=clock)
     for n in range(5):
-        await gatherer.gather(by_number(f"{n}"), NOW)
+        await gatherer.gather(by_number(f"{n}"), NOW, owned=everyone)
 
     # Half open: one trial call; it fails, so the breaker opens again at once.
     clock.t += 30
-    assert (await gatherer.gather(by_number("1001"), NOW)).failed == ("broken",)
+    assert (await gatherer.gather(by_number("1001"), NOW, owned=everyone)).failed == ("broken",)
     assert len(broken.calls) == 6
-    assert (await gatherer.gather(by_number("1001"), NOW)).failed == ("broken",)
+    assert (await gatherer.gather(by_number("1001"), NOW, owned=everyone)).failed == ("broken",)
     assert len(broken.calls) == 6
 
     # The next trial succeeds: closed again, every call goes through.
     clock.t += 30
     broken.failures = 0
-    assert await gatherer.gather(by_number("1001"), NOW) == Lookups(by_number={"1001": ALICE_1001})
-    assert await gatherer.gather(by_number("1002"), NOW) == Lookups(by_number={"1002": None})
+    assert await gatherer.gather(by_number("1001"), NOW, owned=everyone) == Lookups(
+        by_number={"1001": ALICE_1001}
+    )
+    assert await gatherer.gather(by_number("1002"), NOW, owned=everyone) == Lookups(
+        by_number={"1002": None}
+    )
     assert len(broken.calls) == 8
     assert gatherer.breakers["broken"] == Breaker(failures=0, opened_at=None)
 
@@ -276,7 +289,7 @@ async def test_one_sources_breaker_does_not_stop_another() -> None:
     gatherer = Gatherer([broken, good], attempts=1, monotonic=clock, cache_ttl_s=0.5)
     for _ in range(6):
         clock.t += 1  # past the cache's ttl, well inside the breaker's cool-down
-        lookups = await gatherer.gather(by_number("1001"), NOW)
+        lookups = await gatherer.gather(by_number("1001"), NOW, owned=everyone)
         assert lookups == Lookups(by_number={"1001": ALICE_1001}, failed=("broken",))
     assert (len(broken.calls), len(good.calls)) == (5, 6)
 
@@ -288,7 +301,7 @@ async def test_a_half_open_breaker_lets_one_trial_call_through() -> None:
     gatherer = Gatherer([FakeShop("shop", order)], carrier, attempts=1, monotonic=clock)
     gatherer.breakers["easypost"] = Breaker(failures=5, opened_at=clock.t)
     clock.t += 30
-    lookups = await gatherer.gather(by_number("1001"), NOW)
+    lookups = await gatherer.gather(by_number("1001"), NOW, owned=everyone)
     assert lookups.failed == ("easypost",)
     assert len(carrier.calls) == 1
 
@@ -300,13 +313,13 @@ async def test_a_cached_answer_is_not_asked_again_within_the_ttl() -> None:
     clock = Clock()
     shop = FakeShop("shop", ALICE_1001)
     gatherer = Gatherer([shop], cache_ttl_s=60, monotonic=clock)
-    first = await gatherer.gather(by_number("1001"), NOW)
+    first = await gatherer.gather(by_number("1001"), NOW, owned=everyone)
     clock.t += 59
-    assert await gatherer.gather(by_number("1001"), NOW) == first
+    assert await gatherer.gather(by_number("1001"), NOW, owned=everyone) == first
     assert shop.calls == [("number", "1001")]
 
     clock.t += 2  # 61 s after the first call: expired
-    assert await gatherer.gather(by_number("1001"), NOW) == first
+    assert await gatherer.gather(by_number("1001"), NOW, owned=everyone) == first
     assert shop.calls == [("number", "1001")] * 2
 
 
@@ -314,9 +327,13 @@ async def test_not_found_is_cached_too_but_a_failure_is_not() -> None:
     clock = Clock()
     shop = FakeShop("shop", failures=1)
     gatherer = Gatherer([shop], attempts=1, monotonic=clock)
-    assert (await gatherer.gather(by_number("9999"), NOW)).failed == ("shop",)
-    assert await gatherer.gather(by_number("9999"), NOW) == Lookups(by_number={"9999": None})
-    assert await gatherer.gather(by_number("9999"), NOW) == Lookups(by_number={"9999": None})
+    assert (await gatherer.gather(by_number("9999"), NOW, owned=everyone)).failed == ("shop",)
+    assert await gatherer.gather(by_number("9999"), NOW, owned=everyone) == Lookups(
+        by_number={"9999": None}
+    )
+    assert await gatherer.gather(by_number("9999"), NOW, owned=everyone) == Lookups(
+        by_number={"9999": None}
+    )
     assert len(shop.calls) == 2
 
 
@@ -339,7 +356,7 @@ async def test_by_contact_merges_every_source_newest_first() -> None:
     middle = make_order(number="W-77", placed_at=at(9))
     ben = make_order(number="1002", email="ben.carter@example.com", placed_at=at(17))
     shop, woo = FakeShop("shop", old, newest, ben), FakeShop("woo", middle)
-    lookups = await Gatherer([shop, woo]).gather(Plan(email=ALICE), NOW)
+    lookups = await Gatherer([shop, woo]).gather(Plan(email=ALICE), NOW, owned=everyone)
     assert [o.number for o in lookups.by_contact] == ["1026", "W-77", "1001"]
     assert lookups.failed == ()
     assert shop.calls == woo.calls == [("contact", ALICE, "")]
@@ -348,7 +365,9 @@ async def test_by_contact_merges_every_source_newest_first() -> None:
 async def test_by_contact_keeps_the_answers_of_the_sources_that_worked() -> None:
     with_phone = make_order(phone="+14155550134")
     broken, shop = FakeShop("broken", failures=-1), FakeShop("shop", with_phone, BEN_1002)
-    lookups = await Gatherer([broken, shop], attempts=1).gather(Plan(phone="+14155550134"), NOW)
+    lookups = await Gatherer([broken, shop], attempts=1).gather(
+        Plan(phone="+14155550134"), NOW, owned=everyone
+    )
     assert lookups == Lookups(by_contact=(with_phone,), failed=("broken",))
 
 
@@ -358,7 +377,9 @@ async def test_by_contact_keeps_the_answers_of_the_sources_that_worked() -> None
 async def test_tracking_is_looked_up_only_for_parcels_still_on_their_way() -> None:
     order = make_order(moving(UPS), delivered(USPS))
     carrier = FakeCarrier(info(UPS))
-    lookups = await Gatherer([FakeShop("shop", order)], carrier).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([FakeShop("shop", order)], carrier).gather(
+        by_number("1001"), NOW, owned=everyone
+    )
     assert carrier.calls == [UPS]
     found = lookups.by_number["1001"]
     assert found is not None
@@ -380,14 +401,16 @@ async def test_tracking_is_looked_up_only_for_parcels_still_on_their_way() -> No
 async def test_final_statuses_are_not_tracked(status: S) -> None:
     carrier = FakeCarrier(info(UPS))
     order = make_order(moving(UPS, status=status))
-    await Gatherer([FakeShop("shop", order)], carrier).gather(by_number("1001"), NOW)
+    await Gatherer([FakeShop("shop", order)], carrier).gather(
+        by_number("1001"), NOW, owned=everyone
+    )
     assert carrier.calls == []
 
 
 async def test_orders_found_by_contact_are_tracked_and_merged() -> None:
     carrier = FakeCarrier(info(UPS))
     shop = FakeShop("shop", ALICE_1001)
-    lookups = await Gatherer([shop], carrier).gather(Plan(email=ALICE), NOW)
+    lookups = await Gatherer([shop], carrier).gather(Plan(email=ALICE), NOW, owned=everyone)
     [order] = lookups.by_contact
     assert order.shipments[0].status == S.OUT_FOR_DELIVERY
     assert order.shipments[0].sources[-1].system == "easypost"
@@ -395,7 +418,9 @@ async def test_orders_found_by_contact_are_tracked_and_merged() -> None:
 
 async def test_an_unknown_parcel_leaves_the_shop_facts() -> None:
     carrier = FakeCarrier()
-    lookups = await Gatherer([FakeShop("shop", ALICE_1001)], carrier).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([FakeShop("shop", ALICE_1001)], carrier).gather(
+        by_number("1001"), NOW, owned=everyone
+    )
     assert lookups == Lookups(by_number={"1001": ALICE_1001})
     assert carrier.calls == [UPS]
 
@@ -403,7 +428,7 @@ async def test_an_unknown_parcel_leaves_the_shop_facts() -> None:
 async def test_a_tracking_failure_is_reported_and_the_shop_facts_kept() -> None:
     carrier = FakeCarrier(fail=True)
     lookups = await Gatherer([FakeShop("shop", ALICE_1001)], carrier, attempts=2).gather(
-        by_number("1001"), NOW
+        by_number("1001"), NOW, owned=everyone
     )
     assert lookups == Lookups(by_number={"1001": ALICE_1001}, failed=("easypost",))
     assert carrier.calls == [UPS, UPS]
@@ -413,14 +438,16 @@ async def test_tracking_answers_are_cached() -> None:
     clock = Clock()
     carrier = FakeCarrier(info(UPS))
     gatherer = Gatherer([FakeShop("shop", ALICE_1001)], carrier, monotonic=clock)
-    await gatherer.gather(by_number("1001"), NOW)
-    await gatherer.gather(Plan(email=ALICE), NOW)
+    await gatherer.gather(by_number("1001"), NOW, owned=everyone)
+    await gatherer.gather(Plan(email=ALICE), NOW, owned=everyone)
     assert carrier.calls == [UPS]
 
 
 async def test_the_decision_names_the_carrier_as_a_source() -> None:
     carrier = FakeCarrier(info(UPS))
-    lookups = await Gatherer([FakeShop("shop", ALICE_1001)], carrier).gather(by_number("1001"), NOW)
+    lookups = await Gatherer([FakeShop("shop", ALICE_1001)], carrier).gather(
+        by_number("1001"), NOW, owned=everyone
+    )
     result = Result(
         "wismo.status", True, 0.9, "en", Entities(order_numbers=["1001"], emails=[ALICE])
     )
@@ -442,3 +469,12 @@ async def test_a_carrier_outage_does_not_reveal_that_an_order_exists() -> None:
         resolution = decide(result, Party(id="s1"), lookups, now=NOW, threshold=0.6)
         replies.append((resolution.rule, resolution.action))
     assert replies[0] == replies[1]
+
+
+async def test_carriers_are_asked_only_about_orders_the_sender_owns() -> None:
+    carrier = FakeCarrier(info(UPS))
+    lookups = await Gatherer([FakeShop("shop", ALICE_1001)], carrier).gather(
+        by_number("1001"), NOW, owned=lambda order: False
+    )
+    assert carrier.calls == []
+    assert lookups == Lookups(by_number={"1001": ALICE_1001})

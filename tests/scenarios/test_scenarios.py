@@ -27,7 +27,15 @@ from router.orders.base import Order
 from router.reply.catalog import day, locale_for
 from router.reply.formats import sms_segments
 from router.reply.render import render
-from router.resolve.decide import Context, History, Lookups, decide, merge, plan
+from router.resolve.decide import (
+    Context,
+    History,
+    Lookups,
+    decide,
+    merge,
+    owner_check,
+    plan,
+)
 from router.settings import BrandSettings, PolicySettings
 from router.tracking.base import TrackingInfo
 from router.tracking.numbers import find_in_text
@@ -139,7 +147,7 @@ async def test_scenario(path: Path) -> None:
     wanted = plan(result, sender)
     lookups = Lookups()
     if not (history.limited or wanted.empty):
-        lookups = await gatherer.gather(wanted, now)
+        lookups = await gatherer.gather(wanted, now, owned=owner_check(result, sender))
     resolution = decide(
         result,
         sender,
