@@ -138,9 +138,7 @@ class Gatherer:
         self.cache.put((source, *key), value, self.monotonic())
         return value
 
-    async def gather(
-        self, plan: Plan, now: datetime, *, owned: Callable[[Order], bool]
-    ) -> Lookups:
+    async def gather(self, plan: Plan, now: datetime, *, owned: Callable[[Order], bool]) -> Lookups:
         """Orders for the plan; carrier facts only for orders `owned` says the sender owns, so
         a carrier outage can never reveal that somebody else's order exists."""
         failed: list[str] = []
