@@ -6,6 +6,8 @@ own, the first test that needs Kafka starts one from deploy/kafka-local and stop
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import importlib.util
 import os
 import sys
@@ -15,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from router.bus import EventBus
+from router.bus import EventBus, Record
 from router.bus import topics as t
 from router.bus.kafka import KafkaBus
 from router.bus.memory import MemoryBus
@@ -38,6 +40,7 @@ def _kafka_local() -> ModuleType:
 def kafka_bootstrap() -> Iterator[str]:
     given = os.environ.get("WISMO_TEST_KAFKA_BOOTSTRAP")
     if given:
+        _in_thread(given)
         yield given
         return
     kafka_local = _kafka_local()
@@ -45,9 +48,38 @@ def kafka_bootstrap() -> Iterator[str]:
     broker = kafka_local.KafkaBroker()
     bootstrap: str = broker.start()
     try:
+        _in_thread(bootstrap)
         yield bootstrap
     finally:
         broker.stop()
+
+
+def _in_thread(bootstrap: str) -> None:
+    """The fixture may be set up while a test's event loop runs: warm up on a loop of its own."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, _warm_up(bootstrap)).result()
+
+
+async def _warm_up(bootstrap: str) -> None:
+    """One consumer-group round trip, so the broker has created its offsets topic and group
+    coordinator before the first test needs them (a fresh broker takes a few seconds)."""
+    bus = KafkaBus(kafka_settings(bootstrap), topic_prefix=unique_prefix(), create_topics=[t.DLQ])
+    got = asyncio.Event()
+
+    async def handle(record: Record) -> None:
+        got.set()
+
+    await bus.start()
+    consumer = bus.consumer([t.DLQ], "warm-up", handle)
+    try:
+        async with asyncio.timeout(120):
+            await bus.wait_ready()
+            await consumer.start()
+            await bus.publish(t.DLQ, "warm-up", b"{}", {})
+            await got.wait()
+    finally:
+        await consumer.stop()
+        await bus.stop()
 
 
 @pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.kafka)])

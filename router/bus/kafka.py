@@ -29,6 +29,7 @@ from router.settings import KafkaSettings
 log = structlog.get_logger(__name__)
 
 RECONNECT_MAX_S = 5.0
+METADATA_MAX_AGE_MS = 10_000  # a topic created after subscribing is found within seconds
 
 
 def _security(cfg: KafkaSettings) -> dict[str, Any]:
@@ -128,6 +129,12 @@ class KafkaBus:
         new = [NewTopic(t, self.cfg.partitions, self.cfg.replication_factor) for t in missing]
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)
+        # Creation is asynchronous in KRaft: wait until the topics are visible, or a consumer
+        # that subscribes now would see no partitions until its next metadata refresh. The
+        # broker has no event to wait on, so this polls.
+        async with asyncio.timeout(self.cfg.request_timeout_ms / 1000):
+            while not set(missing) <= set(await admin.list_topics()):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
         self._closing = True
@@ -248,6 +255,7 @@ class KafkaConsumer:
             max_poll_records=cfg.max_poll_records,
             session_timeout_ms=cfg.session_timeout_ms,
             heartbeat_interval_ms=cfg.heartbeat_interval_ms,
+            metadata_max_age_ms=METADATA_MAX_AGE_MS,
             **self.bus.client_options(),
         )
 

@@ -43,7 +43,11 @@ async def test_topics_are_created_with_the_prefix_and_partitions(kafka_bootstrap
     prefix = unique_prefix()
     bus = KafkaBus(kafka_settings(kafka_bootstrap), topic_prefix=prefix, create_topics=t.ALL)
     await bus.start()
-    await bus.stop()
+    try:
+        async with asyncio.timeout(30):
+            await bus.wait_ready()
+    finally:
+        await bus.stop()
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     await admin.start()
     try:
@@ -65,11 +69,15 @@ async def test_records_carry_the_logical_topic_name(kafka_bootstrap: str) -> Non
         await got.put(record)
 
     consumer = bus.consumer([t.TRACKING], "g-logical", handle)
-    await consumer.start()
-    await bus.publish(t.TRACKING, "1ZXK3DEG0359083017", b"{}", {"event-type": "tracking_update"})
-    async with asyncio.timeout(30):
-        record = await got.get()
-    await consumer.stop()
-    await bus.stop()
+    try:
+        await consumer.start()
+        await bus.publish(
+            t.TRACKING, "1ZXK3DEG0359083017", b"{}", {"event-type": "tracking_update"}
+        )
+        async with asyncio.timeout(30):
+            record = await got.get()
+    finally:
+        await consumer.stop()
+        await bus.stop()
     assert record.topic == t.TRACKING
     assert record.key == "1ZXK3DEG0359083017"
