@@ -1,0 +1,127 @@
+"""The service configured for a Shopify shop and EasyPost tracking (both local fakes that speak
+the real formats): the web chat answer combines the two, and an outage gets an honest hold."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from router.app import Service
+from router.settings import Settings
+from router.store import repo
+from tests.e2e.chat_client import Chat
+from tests.orders.test_shopify import GRAPHQL_PATH, SPLIT, TOKEN, UPS, USPS, VERSION, FakeShopify
+from tests.tracking.test_easypost import API_KEY, FakeEasyPost
+
+
+@pytest.fixture
+async def shopify() -> AsyncIterator[FakeShopify]:
+    shop = FakeShopify(orders=[copy.deepcopy(SPLIT)])
+    app = web.Application()
+    app.router.add_post(GRAPHQL_PATH, shop.graphql)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    shop.base_url = str(server.make_url("/")).rstrip("/")
+    try:
+        yield shop
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def easypost() -> AsyncIterator[FakeEasyPost]:
+    fake = FakeEasyPost()
+    app = web.Application()
+    app.router.add_post("/v2/trackers", fake.trackers)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    fake.base_url = str(server.make_url("/v2"))
+    try:
+        yield fake
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def service(
+    tmp_path: Path, shopify: FakeShopify, easypost: FakeEasyPost
+) -> AsyncIterator[Service]:
+    settings = Settings.model_validate(
+        {
+            "host": "127.0.0.1",
+            "port": 0,
+            "database": {"url": f"sqlite+aiosqlite:///{tmp_path}/shop.db"},
+            "sources": {
+                "sql": False,
+                "budget_s": 1.0,
+                "shopify": {
+                    "shop_domain": "demo-shop.myshopify.com",
+                    "access_token": TOKEN,
+                    "api_version": VERSION,
+                    "base_url": shopify.base_url,
+                },
+                "tracking": {
+                    "provider": "easypost",
+                    "api_key": API_KEY,
+                    "base_url": easypost.base_url,
+                },
+            },
+        }
+    )
+    running = Service(settings)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_answer_combines_the_shop_and_the_carrier(
+    service: Service, shopify: FakeShopify, easypost: FakeEasyPost
+) -> None:
+    assert service.port is not None
+    async with aiohttp.ClientSession() as http:
+        chat = await Chat.open(http, service.port)
+        reply = await chat.ask("Where is my order #1001? My email is alice@example.com")
+        await chat.close()
+    text = reply["text"]
+    assert "2 parcels" in text
+    assert UPS in text
+    assert USPS in text
+    # The UPS parcel was in transit at the shop; EasyPost's newer scan says delivered.
+    assert text.count("delivered") == 2
+    assert len(easypost.requests) == 1  # the USPS parcel was already delivered: not re-tracked
+    assert shopify.queries == ['name:"#1001"']
+    decision = await repo.last_decision(service.db, reply_conversation(chat), since_epoch())
+    assert decision is not None
+    assert decision.rule == "answer.status"
+    assert {f.system for f in decision.facts} == {"shopify", "easypost"}
+
+
+async def test_a_shop_outage_gets_a_holding_reply(
+    service: Service, shopify: FakeShopify, easypost: FakeEasyPost
+) -> None:
+    assert service.port is not None
+    shopify.reply = lambda: web.json_response({"errors": "Internal error"}, status=500)
+    async with aiohttp.ClientSession() as http:
+        chat = await Chat.open(http, service.port)
+        reply = await chat.ask("Where is my order #1001? My email is alice@example.com")
+        await chat.close()
+    assert "can't reach our order system" in reply["text"]
+    assert UPS not in reply["text"]
+    assert easypost.requests == []
+
+
+def reply_conversation(chat: Chat) -> str:
+    return f"webchat:{chat.session.split('.')[0]}"
+
+
+def since_epoch() -> datetime:
+    return datetime(2000, 1, 1, tzinfo=UTC)
