@@ -25,6 +25,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from router.errors import Unavailable
 from router.orders.base import Order, OrderSource
 from router.resolve.decide import Lookups, Plan
 from router.resolve.reasoning import DONE, with_tracking
@@ -88,7 +89,8 @@ class Cache:
 
 
 def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, Exception)
+    """Not what the source told us is permanent (a rejected key, a payload it never sends)."""
+    return isinstance(exc, Exception) and (not isinstance(exc, Unavailable) or exc.retry)
 
 
 class Gatherer:

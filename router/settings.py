@@ -91,10 +91,17 @@ class SourcesSettings(BaseModel):
     cache_ttl_s: float = Field(default=60.0, ge=0, description="How long a look-up is reused")
 
 
+Tone = Literal["friendly", "formal"]
+
+
 class BrandSettings(BaseModel):
     name: str = Field(default="Demo Shop", description="Shop name in replies and on the chat page")
     sign_off: str = Field(default="The Demo Shop team", description="Closes e-mail replies")
     support_email: str | None = Field(default=None, description="Offered when we hand over")
+    tone: Tone = Field(
+        default="friendly",
+        description="friendly, or formal (usted in Spanish, formal greetings and sign-offs)",
+    )
 
 
 Offer = Literal["reship", "refund"]

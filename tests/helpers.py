@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
 from router.bus import RetryPolicy
+from router.errors import Unavailable
 from router.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +25,18 @@ def kafka_settings(bootstrap: str) -> KafkaSettings:
         linger_ms=0,
         publish_timeout_s=5.0,
     )
+
+
+# What a source may get past by asking again: time-outs, dropped connections, throttling, 5xx.
+TRANSIENT = re.compile(
+    r"HTTP (429|5\d\d)|THROTTLED|no answer|did not answer|request failed|: [A-Za-z]*Error$"
+)
+
+
+def assert_retry_flag(error: Unavailable) -> None:
+    """Transient failures are marked for a retry; everything else (401, 4xx, a payload the
+    API never sends) is not, so the time budget is not spent asking again."""
+    assert error.retry == bool(TRANSIENT.search(str(error))), str(error)
 
 
 def unique_prefix() -> str:

@@ -16,8 +16,9 @@ from router.classify.base import Result
 from router.events import Entities, FactSource, Party, ShipmentStatus
 from router.facts import Breaker, Cache, Gatherer
 from router.orders.base import Order, Scan, Shipment
+from router.orders.errors import SourceError
 from router.resolve.decide import Lookups, Plan, decide, owner_check
-from router.tracking.base import TrackingEvent, TrackingInfo
+from router.tracking.base import TrackingError, TrackingEvent, TrackingInfo
 from tests.orders_factory import NOW, UPS, USPS, at, make_order
 
 S = ShipmentStatus
@@ -48,8 +49,10 @@ class FakeShop:
         *orders: Order,
         failures: int = 0,
         delay: float = 0.0,
+        error: Exception | None = None,
     ) -> None:
         self.name = name
+        self.error = error or ConnectionError(f"{name} is down")
         self.orders = {o.number: o for o in orders}
         self.failures = failures  # how many calls fail from now on (-1: all of them)
         self.delay = delay
@@ -60,7 +63,7 @@ class FakeShop:
             await asyncio.sleep(self.delay)
         if self.failures:
             self.failures -= 1
-            raise ConnectionError(f"{self.name} is down")
+            raise self.error
 
     async def by_number(self, number: str, *, now: datetime) -> Order | None:
         self.calls.append(("number", number))
@@ -202,6 +205,23 @@ async def test_a_transient_failure_is_retried_away() -> None:
     lookups = await Gatherer([flaky], attempts=3).gather(by_number("1001"), NOW, owned=everyone)
     assert lookups == Lookups(by_number={"1001": ALICE_1001})
     assert len(flaky.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "calls"),
+    [
+        (SourceError("shopify: HTTP 503", retry=True), 3),
+        (TrackingError("EasyPost rate limit (HTTP 429)"), 3),
+        (SourceError("shopify: HTTP 401", retry=False), 1),
+        (TrackingError("EasyPost sent a malformed Tracker", retry=False), 1),
+    ],
+)
+async def test_only_what_may_pass_is_retried(error: Exception, calls: int) -> None:
+    """A rejected key or a payload the API never sends will not change in 50 ms."""
+    broken = FakeShop("broken", ALICE_1001, failures=-1, error=error)
+    lookups = await Gatherer([broken], attempts=3).gather(by_number("1001"), NOW, owned=everyone)
+    assert lookups.failed == ("broken",)
+    assert len(broken.calls) == calls
 
 
 async def test_a_source_failing_for_several_numbers_is_listed_once() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from router.errors import Unavailable
 
-class SourceError(Exception):
+
+class SourceError(Unavailable):
     """The shop could not answer; the resolver holds and escalates, never invents.
 
     Raised for transport failures, timeouts, rejected credentials, throttling, API errors and

@@ -22,6 +22,7 @@ import aiohttp
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
+from router.errors import transient
 from router.events import FactSource, ShipmentStatus
 from router.orders.base import Order, Scan, Shipment
 from router.orders.errors import SourceError
@@ -241,15 +242,18 @@ class ShopifyOrderSource:
         except aiohttp.ClientError as exc:
             raise SourceError(f"shopify: {type(exc).__name__}") from exc
         if status != 200:
-            raise SourceError(f"shopify: HTTP {status}")
+            raise SourceError(f"shopify: HTTP {status}", retry=transient(status))
         try:
             parsed = _Response.model_validate_json(body)
         except ValidationError as exc:
-            raise SourceError(f"shopify: unexpected payload ({exc.error_count()} errors)") from exc
+            raise SourceError(
+                f"shopify: unexpected payload ({exc.error_count()} errors)", retry=False
+            ) from exc
         if parsed.errors:
-            raise SourceError(f"shopify: GraphQL errors: {_summarize(parsed.errors)}")
+            summary = _summarize(parsed.errors)
+            raise SourceError(f"shopify: GraphQL errors: {summary}", retry="THROTTLED" in summary)
         if parsed.data is None:
-            raise SourceError("shopify: response without data")
+            raise SourceError("shopify: response without data", retry=False)
         return parsed.data.orders.nodes
 
 

@@ -20,6 +20,7 @@ from typing import Any, Final
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from router.errors import transient
 from router.events import FactSource, ShipmentStatus
 from router.orders.base import Order, Shipment
 from router.orders.errors import SourceError
@@ -193,12 +194,14 @@ class WooCommerceOrderSource:
         except aiohttp.ClientError as exc:
             raise SourceError(f"woocommerce: {type(exc).__name__}") from exc
         if status != 200:
-            raise SourceError(f"woocommerce: HTTP {status}{_error_code(body)}")
+            raise SourceError(
+                f"woocommerce: HTTP {status}{_error_code(body)}", retry=transient(status)
+            )
         try:
             return _ORDERS.validate_json(body)
         except ValidationError as exc:
             raise SourceError(
-                f"woocommerce: unexpected payload ({exc.error_count()} errors)"
+                f"woocommerce: unexpected payload ({exc.error_count()} errors)", retry=False
             ) from exc
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from router.reply.catalog import locale_for
+from router.reply.catalog import locale_for, voice
 from router.reply.compose import compose
 from router.reply.formats import Format, Reply
 from router.reply.formats import render as fit
@@ -27,7 +27,8 @@ def render(
     brand: BrandSettings | None = None,
     name: str | None = None,
 ) -> Reply:
-    lang = locale_for(resolution.language)
+    brand = brand or BrandSettings()
+    lang = voice(locale_for(resolution.language), brand.tone)
     content = compose(resolution, lang, now)
     compact = compose(resolution, lang, now, compact=True) if fmt == "sms" else None
-    return fit(content, fmt, lang, brand or BrandSettings(), compact=compact, name=name)
+    return fit(content, fmt, lang, brand, compact=compact, name=name)

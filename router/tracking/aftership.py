@@ -97,15 +97,19 @@ class AfterShipSource:
         if status == 404:
             return None
         if not 200 <= status < 300:
-            raise TrackingError(f"AfterShip answered HTTP {status}{_meta_code(raw)}")
+            raise TrackingError(f"AfterShip answered HTTP {status}{_meta_code(raw)}", retry=False)
         try:
             envelope = as_object(json.loads(raw), "response")
         except ValueError:
-            raise TrackingError(f"AfterShip sent malformed JSON (HTTP {status})") from None
+            raise TrackingError(
+                f"AfterShip sent malformed JSON (HTTP {status})", retry=False
+            ) from None
         try:
             meta = as_object(envelope.get("meta"), "meta")
             if meta.get("code") != 200:
-                raise TrackingError(f"AfterShip answered meta.code {meta.get('code')!r}")
+                raise TrackingError(
+                    f"AfterShip answered meta.code {meta.get('code')!r}", retry=False
+                )
             data = as_object(envelope.get("data"), "data")
             if "trackings" not in data:
                 raise ValueError("missing data.trackings")
@@ -115,7 +119,7 @@ class AfterShipSource:
             chosen = _choose(trackings, number, carrier)
             return None if chosen is None else tracking_info(chosen, now=now)
         except ValueError as exc:
-            raise TrackingError(f"AfterShip sent a malformed tracking: {exc}") from exc
+            raise TrackingError(f"AfterShip sent a malformed tracking: {exc}", retry=False) from exc
 
     async def _get(self, query: dict[str, str]) -> tuple[int, bytes]:
         """Status and raw body of an answer; TrackingError when there is no usable answer."""
@@ -138,7 +142,7 @@ class AfterShipSource:
         if status >= 500:
             raise TrackingError(f"AfterShip server error (HTTP {status})")
         if status in (401, 403):
-            raise TrackingError(f"AfterShip rejected the API key (HTTP {status})")
+            raise TrackingError(f"AfterShip rejected the API key (HTTP {status})", retry=False)
         return status, raw
 
 
@@ -171,7 +175,9 @@ def _choose(
         same = by_carrier or same
     if len(same) > 1:
         slugs = sorted(text(t, "slug") or "?" for t in same)
-        raise TrackingError(f"AfterShip has {len(same)} trackings for this number: {slugs}")
+        raise TrackingError(
+            f"AfterShip has {len(same)} trackings for this number: {slugs}", retry=False
+        )
     return same[0] if same else None
 
 

@@ -8,10 +8,11 @@ from typing import Protocol
 
 from pydantic import AwareDatetime, Field
 
+from router.errors import Unavailable
 from router.events import Model, ShipmentStatus, TrackingUpdate
 
 
-class TrackingError(Exception):
+class TrackingError(Unavailable):
     """The source could not answer (network, 5xx, malformed payload): try later or escalate."""
 
 

@@ -102,15 +102,17 @@ class EasyPostSource:
         if status == 404:
             return None
         if not 200 <= status < 300:
-            raise TrackingError(f"EasyPost answered HTTP {status}{_error_code(raw)}")
+            raise TrackingError(f"EasyPost answered HTTP {status}{_error_code(raw)}", retry=False)
         try:
             payload = json.loads(raw)
         except ValueError:
-            raise TrackingError(f"EasyPost sent malformed JSON (HTTP {status})") from None
+            raise TrackingError(
+                f"EasyPost sent malformed JSON (HTTP {status})", retry=False
+            ) from None
         try:
             return tracker_info(as_object(payload, "response"), now=now)
         except ValueError as exc:
-            raise TrackingError(f"EasyPost sent a malformed Tracker: {exc}") from exc
+            raise TrackingError(f"EasyPost sent a malformed Tracker: {exc}", retry=False) from exc
 
     async def _post(self, body: dict[str, Any]) -> tuple[int, bytes]:
         """Status and raw body of an answer; TrackingError when there is no usable answer."""
@@ -133,7 +135,7 @@ class EasyPostSource:
         if status >= 500:
             raise TrackingError(f"EasyPost server error (HTTP {status})")
         if status in (401, 403):
-            raise TrackingError(f"EasyPost rejected the API key (HTTP {status})")
+            raise TrackingError(f"EasyPost rejected the API key (HTTP {status})", retry=False)
         return status, raw
 
 

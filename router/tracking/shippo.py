@@ -109,15 +109,17 @@ class ShippoSource:
         if status == 404:
             return None
         if not 200 <= status < 300:
-            raise TrackingError(f"Shippo answered HTTP {status}")
+            raise TrackingError(f"Shippo answered HTTP {status}", retry=False)
         try:
             payload = json.loads(raw)
         except ValueError:
-            raise TrackingError(f"Shippo sent malformed JSON (HTTP {status})") from None
+            raise TrackingError(
+                f"Shippo sent malformed JSON (HTTP {status})", retry=False
+            ) from None
         try:
             return track_info(as_object(payload, "response"), now=now)
         except ValueError as exc:
-            raise TrackingError(f"Shippo sent a malformed Track: {exc}") from exc
+            raise TrackingError(f"Shippo sent a malformed Track: {exc}", retry=False) from exc
 
     async def _get(self, url: URL) -> tuple[int, bytes]:
         """Status and raw body of an answer; TrackingError when there is no usable answer."""
@@ -139,7 +141,7 @@ class ShippoSource:
         if status >= 500:
             raise TrackingError(f"Shippo server error (HTTP {status})")
         if status in (401, 403):
-            raise TrackingError(f"Shippo rejected the API token (HTTP {status})")
+            raise TrackingError(f"Shippo rejected the API token (HTTP {status})", retry=False)
         return status, raw
 
 

@@ -27,6 +27,7 @@ from router.events import ShipmentStatus as S
 from router.orders.base import OrderSource
 from router.orders.errors import SourceError
 from router.orders.shopify import ORDERS_QUERY, ShopifyOrderSource
+from tests.helpers import assert_retry_flag
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 VERSION = "2025-07"
@@ -860,8 +861,9 @@ async def test_failures_raise_source_error(
     source: ShopifyOrderSource, fake: FakeShopify, now: datetime, case: str
 ) -> None:
     fake.reply = FAILURES[case]
-    with pytest.raises(SourceError, match=REASONS[case]):
+    with pytest.raises(SourceError, match=REASONS[case]) as caught:
         await source.by_number("1001", now=now)
+    assert_retry_flag(caught.value)
     with pytest.raises(SourceError, match=REASONS[case]):
         await source.by_contact(email="alice@example.com", phone=None, now=now)
 

@@ -27,6 +27,7 @@ from router.events import ShipmentStatus as S
 from router.orders.base import OrderSource
 from router.orders.errors import SourceError
 from router.orders.woocommerce import WooCommerceOrderSource
+from tests.helpers import assert_retry_flag
 
 KEY = "ck_4f1d2a6c0e3b9a8d7c6b5a4f3e2d1c0b9a8f7e6d"
 SECRET = "cs_0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b"
@@ -704,8 +705,9 @@ async def test_failures_raise_source_error(
 ) -> None:
     reply, reason = FAILURES[case]
     fake.reply = reply
-    with pytest.raises(SourceError, match=reason):
+    with pytest.raises(SourceError, match=reason) as caught:
         await source.by_number("727", now=now)
+    assert_retry_flag(caught.value)
     with pytest.raises(SourceError, match=reason):
         await source.by_contact(email="alice@example.com", phone=None, now=now)
 

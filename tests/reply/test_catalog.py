@@ -18,7 +18,7 @@ import pytest
 import router.reply
 from router.events import ShipmentStatus
 from router.reply import catalog
-from router.reply.catalog import DEFAULT, LOCALES, day, keys, locale_for, text
+from router.reply.catalog import DEFAULT, LOCALES, day, keys, locale_for, text, variants, voice
 from router.reply.compose import ASKS
 from router.settings import OFFERS
 
@@ -39,7 +39,13 @@ def placeholders(template: str) -> set[str]:
 
 
 def templates(lang: str) -> dict[str, str]:
-    return {k: v for k, v in raw(lang).items() if not k.startswith("_")}
+    """The default-tone sentences."""
+    return {k: v for k, v in raw(lang).items() if not k.startswith("_") and "@" not in k}
+
+
+def formal(lang: str) -> dict[str, str]:
+    """The sentences a locale rewrites for the formal tone, by their default-tone key."""
+    return {k.removesuffix("@formal"): v for k, v in raw(lang).items() if k.endswith("@formal")}
 
 
 EN = templates("en")
@@ -219,3 +225,63 @@ def test_a_key_missing_from_a_locale_falls_back_to_english(
     )
     assert day(date(2026, 11, 28), "xx") == "Sat 28 Nov"  # no _dates: English dates
     assert keys("xx") == {"greeting", "order.split"}
+
+
+# --- tone ----------------------------------------------------------------------------------------
+
+# Spanish addresses a customer as tú by default; these words give tú away.
+TU = re.compile(
+    r"\b(tu|tus|te|ti|contigo|envíame|revisa|vuelve|pregunta|responde|quieres|usaste|tienes"
+    r"|prefieras|perdona|enviarte|hacerte)\b",
+    re.IGNORECASE,
+)
+
+
+def test_the_default_tone_has_no_modifier() -> None:
+    assert voice("es", "friendly") == "es"
+    assert voice("es", "formal") == "es@formal"
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_every_formal_variant_rewrites_a_known_sentence(lang: str) -> None:
+    variants_ = formal(lang)
+    assert variants_, f"{lang}.json has no formal sentences"
+    assert variants(lang, "formal") == set(variants_)
+    base = templates(lang)
+    for key, template in variants_.items():
+        assert key in EN, key
+        assert placeholders(template) == placeholders(EN[key]), key
+        assert template != base.get(key), f"{lang} {key}: the formal sentence is the same"
+        template.format(**dict.fromkeys(placeholders(template), "x"))
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_formal_greetings_and_sign_offs_everywhere(lang: str) -> None:
+    assert {"email.greeting", "email.sign_off"} <= set(formal(lang))
+
+
+def test_the_formal_tone_reads_the_variant_and_falls_back_to_the_sentence() -> None:
+    assert text("es@formal", "handoff") == formal("es")["handoff"]
+    assert text("es@formal", "order.split", number="1", count=2) == text(
+        "es", "order.split", number="1", count=2
+    )
+    assert text("de@formal", "greeting") == templates("de")["greeting"]
+    assert text("en@formal", "email.greeting_name", name="Ana") == "Dear Ana,"
+    assert day(date(2026, 11, 28), "es@formal") == day(date(2026, 11, 28), "es")
+
+
+def test_spanish_formal_never_says_tu() -> None:
+    """usted throughout: a sentence left in tú would mix registers in one reply. The quick
+    replies are the customer's own words and stay as they are."""
+
+    def filled(voice_: str, key: str) -> str:
+        return text(voice_, key, **dict.fromkeys(placeholders(EN[key]), "x"))
+
+    informal = {k for k in templates("es") if TU.search(filled("es", k))}
+    assert len(informal) > 10  # the pattern finds the default tone's tú
+    mixed = {
+        k: filled("es@formal", k)
+        for k in templates("es")
+        if not k.startswith("quick.") and TU.search(filled("es@formal", k))
+    }
+    assert mixed == {}

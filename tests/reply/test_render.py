@@ -19,12 +19,12 @@ import router.reply
 from router.classify.base import Result
 from router.events import Action, Entities, Link, Party, ShipmentStatus
 from router.orders.base import Order, Scan, Shipment
-from router.reply.catalog import LOCALES, day, text
+from router.reply.catalog import LOCALES, day, text, voice
 from router.reply.compose import compose
 from router.reply.formats import FORMATS, Format, Reply, sms_segments, to_gsm7
 from router.reply.render import render
 from router.resolve.decide import History, Lookups, Resolution, decide
-from router.settings import BrandSettings
+from router.settings import BrandSettings, Tone
 from tests.orders_factory import NOW, UPS, USPS, at, make_order
 
 S = ShipmentStatus
@@ -145,6 +145,19 @@ def test_email_uses_the_brand_and_the_name() -> None:
     assert default.text.endswith("Best wishes,\nThe Demo Shop team")
 
 
+def test_the_formal_tone() -> None:
+    brand = BrandSettings(name="Acme", sign_off="Team Acme", tone="formal")
+    email = render(resolve(make_order(TRANSIT)), NOW, fmt="email", brand=brand, name="Alice")
+    assert email.text.startswith("Dear Alice,\n\n")
+    assert email.text.endswith("Kind regards,\nTeam Acme")
+    lost = make_order(shipment(S.FAILURE, reason="lost"))
+    friendly = render(resolve(lost, lang="es"), NOW, fmt="chat").text
+    formal = render(resolve(lost, lang="es"), NOW, fmt="chat", brand=brand).text
+    assert "Puedo enviarte un reemplazo" in friendly
+    assert "Podemos enviarle un reemplazo" in formal
+    assert friendly.split("\n")[0] == formal.split("\n")[0]  # the same facts
+
+
 def test_every_format_renders_a_question() -> None:
     resolution = Resolution(
         intent="wismo.status",
@@ -204,7 +217,7 @@ PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 def status_words(lang: str, status: S) -> list[str]:
     """The fixed words of the locale's sentence for this status ("on its way with", …)."""
-    template: str = catalog(lang)[f"status.{status.value}"]
+    template: str = catalog(lang.partition("@")[0])[f"status.{status.value}"]
     chunks = (chunk.strip(" .,:;()") for chunk in PLACEHOLDER.split(template))
     return [chunk for chunk in chunks if any(c.isalpha() for c in chunk)]
 
@@ -246,16 +259,18 @@ def missing(reply: Reply, fmt: Format, facts: list[str]) -> list[str]:
     return gone
 
 
+@pytest.mark.parametrize("tone", ["friendly", "formal"])
 @pytest.mark.parametrize("lang", LOCALES)
 @pytest.mark.parametrize("scenario", list(scenarios()))
-def test_parity(lang: str, scenario: str) -> None:
+def test_parity(lang: str, scenario: str, tone: Tone) -> None:
     catalog(lang)
     order, intent, kwargs = scenarios()[scenario]
     resolution = resolve(order, intent, lang=lang, **kwargs)
     assert resolution.order is not None
+    brand = BrandSettings(tone=tone)
     for fmt in FORMATS:
-        reply = render(resolution, NOW, fmt=fmt)
-        facts = expected_facts(resolution, lang, compact=fmt == "sms")
+        reply = render(resolution, NOW, fmt=fmt, brand=brand)
+        facts = expected_facts(resolution, voice(lang, tone), compact=fmt == "sms")
         assert missing(reply, fmt, facts) == [], fmt
         if fmt == "sms":
             assert sms_segments(reply.text) <= 2

@@ -39,6 +39,7 @@ from router.tracking.base import (
     TrackingSource,
     TrackingWebhook,
 )
+from tests.helpers import assert_retry_flag
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 API_KEY = "asat_0123456789abcdef"
@@ -401,8 +402,9 @@ async def test_carrier_picks_between_trackings_of_one_number(
 async def test_failures_raise_tracking_error(
     session: aiohttp.ClientSession, fake: FakeAfterShip, number: str, message: str
 ) -> None:
-    with pytest.raises(TrackingError, match=message):
+    with pytest.raises(TrackingError, match=message) as caught:
         await client(session, fake).lookup(number, None, now=NOW)
+    assert_retry_flag(caught.value)
 
 
 async def test_wrong_api_key(session: aiohttp.ClientSession, fake: FakeAfterShip) -> None:

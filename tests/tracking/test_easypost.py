@@ -40,6 +40,7 @@ from router.tracking.base import (
     TrackingWebhook,
 )
 from router.tracking.easypost import DEFAULT_BASE_URL, EasyPostSource, EasyPostWebhook
+from tests.helpers import assert_retry_flag
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 API_KEY = "EZTK_test_0123456789"
@@ -376,8 +377,9 @@ async def test_unknown_number_is_none(session: aiohttp.ClientSession, fake: Fake
 async def test_failures_raise_tracking_error(
     session: aiohttp.ClientSession, fake: FakeEasyPost, number: str, message: str
 ) -> None:
-    with pytest.raises(TrackingError, match=message):
+    with pytest.raises(TrackingError, match=message) as caught:
         await client(session, fake).lookup(number, "USPS", now=NOW)
+    assert_retry_flag(caught.value)
 
 
 async def test_timeout_is_bounded(session: aiohttp.ClientSession, fake: FakeEasyPost) -> None:

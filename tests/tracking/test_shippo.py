@@ -39,6 +39,7 @@ from router.tracking.base import (
     TrackingWebhook,
 )
 from router.tracking.shippo import DEFAULT_BASE_URL, ShippoSource, ShippoWebhook, carrier_token
+from tests.helpers import assert_retry_flag
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 API_KEY = "shippo_test_0123456789abcdef"
@@ -314,8 +315,9 @@ async def test_without_a_carrier_shippo_is_not_asked(
 async def test_failures_raise_tracking_error(
     session: aiohttp.ClientSession, fake: FakeShippo, number: str, message: str
 ) -> None:
-    with pytest.raises(TrackingError, match=message):
+    with pytest.raises(TrackingError, match=message) as caught:
         await client(session, fake).lookup(number, "usps", now=NOW)
+    assert_retry_flag(caught.value)
 
 
 async def test_wrong_api_key(session: aiohttp.ClientSession, fake: FakeShippo) -> None:
