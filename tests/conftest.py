@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
 
+import aiohttp
 import pytest
 
 from router.bus import EventBus, Record
@@ -112,3 +113,10 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTP client for the provider clients under test (they talk to local fakes)."""
+    async with aiohttp.ClientSession() as client:
+        yield client

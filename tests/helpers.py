@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from router.bus import RetryPolicy
 from router.errors import Unavailable
@@ -37,6 +42,19 @@ def assert_retry_flag(error: Unavailable) -> None:
     """Transient failures are marked for a retry; everything else (401, 4xx, a payload the
     API never sends) is not, so the time budget is not spent asking again."""
     assert error.retry == bool(TRANSIENT.search(str(error))), str(error)
+
+
+@contextlib.asynccontextmanager
+async def local_server(*routes: web.RouteDef) -> AsyncIterator[TestServer]:
+    """A fake provider API on 127.0.0.1, on a free port, for the life of the block."""
+    app = web.Application()
+    app.add_routes(routes)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server
+    finally:
+        await server.close()
 
 
 def unique_prefix() -> str:

@@ -37,6 +37,7 @@ from router.tracking.base import (
     TrackingEvent,
     TrackingInfo,
 )
+from router.tracking.http import TrackingApi
 from router.tracking.status import (
     as_list,
     as_object,
@@ -75,11 +76,10 @@ class AfterShipSource:
     ) -> None:
         if not api_key:
             raise ValueError("AfterShip api_key is empty")
-        self._session = session
-        self._api_key = api_key
+        self._api = TrackingApi(
+            session, provider="AfterShip", headers={"as-api-key": api_key}, timeout_s=timeout_s
+        )
         self._url = URL(base_url) / "trackings"
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._timeout_s = timeout_s
 
     async def lookup(
         self, tracking_number: str, carrier: str | None, *, now: datetime
@@ -93,18 +93,12 @@ class AfterShipSource:
         number = tracking_number.strip()
         if not number or "," in number:
             raise ValueError(f"not a single tracking number: {tracking_number!r}")
-        status, raw = await self._get({"tracking_numbers": number})
+        status, raw = await self._api.request("GET", self._url, params={"tracking_numbers": number})
         if status == 404:
             return None
-        if not 200 <= status < 300:
-            raise TrackingError(f"AfterShip answered HTTP {status}{_meta_code(raw)}", retry=False)
+        payload = self._api.payload(status, raw, _meta_code(raw))
         try:
-            envelope = as_object(json.loads(raw), "response")
-        except ValueError:
-            raise TrackingError(
-                f"AfterShip sent malformed JSON (HTTP {status})", retry=False
-            ) from None
-        try:
+            envelope = as_object(payload, "response")
             meta = as_object(envelope.get("meta"), "meta")
             if meta.get("code") != 200:
                 raise TrackingError(
@@ -120,30 +114,6 @@ class AfterShipSource:
             return None if chosen is None else tracking_info(chosen, now=now)
         except ValueError as exc:
             raise TrackingError(f"AfterShip sent a malformed tracking: {exc}", retry=False) from exc
-
-    async def _get(self, query: dict[str, str]) -> tuple[int, bytes]:
-        """Status and raw body of an answer; TrackingError when there is no usable answer."""
-        try:
-            async with self._session.get(
-                self._url,
-                params=query,
-                headers={"as-api-key": self._api_key, "Accept": "application/json"},
-                timeout=self._timeout,
-            ) as response:
-                status = response.status
-                raw = await response.read()
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TrackingError(f"AfterShip did not answer within {self._timeout_s:g} s") from None
-        except aiohttp.ClientError as exc:
-            raise TrackingError(f"AfterShip request failed: {type(exc).__name__}") from exc
-        if status == 429:
-            raise TrackingError(f"AfterShip rate limit (HTTP 429, Retry-After: {retry_after})")
-        if status >= 500:
-            raise TrackingError(f"AfterShip server error (HTTP {status})")
-        if status in (401, 403):
-            raise TrackingError(f"AfterShip rejected the API key (HTTP {status})", retry=False)
-        return status, raw
 
 
 def _meta_code(raw: bytes) -> str:

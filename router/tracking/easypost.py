@@ -6,26 +6,24 @@ the one it already has for that code and carrier (it deduplicates, so a lookup d
 twice), and from then on sends ``tracker.updated`` webhooks for it.
 
 Webhooks carry ``X-Hmac-Signature: hmac-sha256-hex=<hex>``: HMAC-SHA256 over the raw body with
-the NFKD-normalised, UTF-8 webhook secret, exactly as the official
-``easypost.util.validate_webhook`` computes it (checked against its fixture in the tests). It is
-re-implemented here rather than imported because that helper reads the header case-sensitively
-(``headers.get("X-Hmac-Signature")``), and it would add ``easypost`` and ``requests`` as
-dependencies for ten lines. The dedupe key is the Event id.
+the NFKD-normalised, UTF-8 webhook secret, checked by the official
+``easypost.util.validate_webhook``. That helper reads the header by its exact spelling, so the
+header is found case-insensitively first (proxies and HTTP/2 lower-case it). The dedupe key is
+the Event id.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
-import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
 import aiohttp
 import structlog
+from easypost.errors.general.signature_verification_error import SignatureVerificationError
+from easypost.util import validate_webhook
 from yarl import URL
 
 from router.events import TrackingUpdate
@@ -36,6 +34,7 @@ from router.tracking.base import (
     TrackingEvent,
     TrackingInfo,
 )
+from router.tracking.http import TrackingApi
 from router.tracking.status import (
     as_list,
     as_object,
@@ -55,7 +54,6 @@ __all__ = ["DEFAULT_BASE_URL", "EasyPostSource", "EasyPostWebhook"]
 SOURCE = "easypost"
 DEFAULT_BASE_URL = "https://api.easypost.com/v2"
 SIGNATURE_HEADER = "x-hmac-signature"
-SIGNATURE_PREFIX = "hmac-sha256-hex="
 
 log = structlog.get_logger(__name__)
 
@@ -75,14 +73,16 @@ class EasyPostSource:
     ) -> None:
         if not api_key:
             raise ValueError("EasyPost api_key is empty")
-        self._session = session
         # Basic auth built by hand: aiohttp 3.14 deprecates aiohttp.BasicAuth (a warning is an
         # error here), and the header itself is the same on every aiohttp the project allows.
         token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
-        self._authorization = f"Basic {token}"
+        self._api = TrackingApi(
+            session,
+            provider="EasyPost",
+            headers={"Authorization": f"Basic {token}"},
+            timeout_s=timeout_s,
+        )
         self._url = URL(base_url) / "trackers"
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._timeout_s = timeout_s
 
     async def lookup(
         self, tracking_number: str, carrier: str | None, *, now: datetime
@@ -98,45 +98,14 @@ class EasyPostSource:
         tracker: dict[str, Any] = {"tracking_code": number}
         if carrier:
             tracker["carrier"] = carrier
-        status, raw = await self._post({"tracker": tracker})
+        status, raw = await self._api.request("POST", self._url, body={"tracker": tracker})
         if status == 404:
             return None
-        if not 200 <= status < 300:
-            raise TrackingError(f"EasyPost answered HTTP {status}{_error_code(raw)}", retry=False)
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            raise TrackingError(
-                f"EasyPost sent malformed JSON (HTTP {status})", retry=False
-            ) from None
+        payload = self._api.payload(status, raw, _error_code(raw))
         try:
             return tracker_info(as_object(payload, "response"), now=now)
         except ValueError as exc:
             raise TrackingError(f"EasyPost sent a malformed Tracker: {exc}", retry=False) from exc
-
-    async def _post(self, body: dict[str, Any]) -> tuple[int, bytes]:
-        """Status and raw body of an answer; TrackingError when there is no usable answer."""
-        try:
-            async with self._session.post(
-                self._url,
-                json=body,
-                headers={"Authorization": self._authorization, "Accept": "application/json"},
-                timeout=self._timeout,
-            ) as response:
-                status = response.status
-                raw = await response.read()
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TrackingError(f"EasyPost did not answer within {self._timeout_s:g} s") from None
-        except aiohttp.ClientError as exc:
-            raise TrackingError(f"EasyPost request failed: {type(exc).__name__}") from exc
-        if status == 429:
-            raise TrackingError(f"EasyPost rate limit (HTTP 429, Retry-After: {retry_after})")
-        if status >= 500:
-            raise TrackingError(f"EasyPost server error (HTTP {status})")
-        if status in (401, 403):
-            raise TrackingError(f"EasyPost rejected the API key (HTTP {status})", retry=False)
-        return status, raw
 
 
 def _error_code(raw: bytes) -> str:
@@ -222,30 +191,25 @@ class EasyPostWebhook:
     def __init__(self, secret: str) -> None:
         if not secret:
             raise ValueError("EasyPost webhook secret is empty")
-        self._key = unicodedata.normalize("NFKD", secret).encode("utf-8")
+        self._secret = secret
 
     def parse(
         self, body: bytes, headers: Mapping[str, str], *, now: datetime
     ) -> list[TrackingUpdate]:
         """One update per ``tracker.*`` Event; other Event kinds are acknowledged with []."""
-        self._verify(body, headers)
-        try:
-            event = as_object(json.loads(body), "body")
-        except ValueError as exc:
-            raise PayloadError(f"EasyPost webhook body is not a JSON object: {exc}") from None
-        try:
-            return self._updates(event, now=now)
-        except ValueError as exc:
-            raise PayloadError(f"EasyPost webhook is not a tracker Event: {exc}") from None
-
-    def _verify(self, body: bytes, headers: Mapping[str, str]) -> None:
         given = header(headers, SIGNATURE_HEADER)
         if given is None:
             raise SignatureError("missing X-Hmac-Signature header")
-        digest = hmac.new(self._key, body, hashlib.sha256).hexdigest()
-        expected = (SIGNATURE_PREFIX + digest).encode("ascii")
-        if not given.isascii() or not hmac.compare_digest(expected, given.encode("ascii")):
-            raise SignatureError("X-Hmac-Signature does not match the body")
+        try:
+            decoded = validate_webhook(body, {"X-Hmac-Signature": given}, self._secret)
+        except (SignatureVerificationError, TypeError):  # TypeError: a non-ASCII header
+            raise SignatureError("X-Hmac-Signature does not match the body") from None
+        except ValueError as exc:
+            raise PayloadError(f"EasyPost webhook body is not a JSON object: {exc}") from None
+        try:
+            return self._updates(as_object(decoded, "body"), now=now)
+        except ValueError as exc:
+            raise PayloadError(f"EasyPost webhook is not a tracker Event: {exc}") from None
 
     def _updates(self, event: dict[str, Any], *, now: datetime) -> list[TrackingUpdate]:
         if event.get("object") != "Event":

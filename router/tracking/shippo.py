@@ -40,6 +40,7 @@ from router.tracking.base import (
     TrackingEvent,
     TrackingInfo,
 )
+from router.tracking.http import TrackingApi
 from router.tracking.status import (
     as_list,
     as_object,
@@ -84,11 +85,14 @@ class ShippoSource:
     ) -> None:
         if not api_key:
             raise ValueError("Shippo api_key is empty")
-        self._session = session
-        self._authorization = f"ShippoToken {api_key}"
+        self._api = TrackingApi(
+            session,
+            provider="Shippo",
+            headers={"Authorization": f"ShippoToken {api_key}"},
+            timeout_s=timeout_s,
+            credential="API token",
+        )
         self._base = URL(base_url)
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._timeout_s = timeout_s
 
     async def lookup(
         self, tracking_number: str, carrier: str | None, *, now: datetime
@@ -105,44 +109,14 @@ class ShippoSource:
         url = self._base.joinpath(
             "tracks", quote(token, safe=""), quote(number, safe=""), encoded=True
         )
-        status, raw = await self._get(url)
+        status, raw = await self._api.request("GET", url)
         if status == 404:
             return None
-        if not 200 <= status < 300:
-            raise TrackingError(f"Shippo answered HTTP {status}", retry=False)
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            raise TrackingError(
-                f"Shippo sent malformed JSON (HTTP {status})", retry=False
-            ) from None
+        payload = self._api.payload(status, raw)
         try:
             return track_info(as_object(payload, "response"), now=now)
         except ValueError as exc:
             raise TrackingError(f"Shippo sent a malformed Track: {exc}", retry=False) from exc
-
-    async def _get(self, url: URL) -> tuple[int, bytes]:
-        """Status and raw body of an answer; TrackingError when there is no usable answer."""
-        try:
-            async with self._session.get(
-                url,
-                headers={"Authorization": self._authorization, "Accept": "application/json"},
-                timeout=self._timeout,
-            ) as response:
-                status = response.status
-                raw = await response.read()
-                retry_after = response.headers.get("Retry-After")
-        except TimeoutError:
-            raise TrackingError(f"Shippo did not answer within {self._timeout_s:g} s") from None
-        except aiohttp.ClientError as exc:
-            raise TrackingError(f"Shippo request failed: {type(exc).__name__}") from exc
-        if status == 429:
-            raise TrackingError(f"Shippo rate limit (HTTP 429, Retry-After: {retry_after})")
-        if status >= 500:
-            raise TrackingError(f"Shippo server error (HTTP {status})")
-        if status in (401, 403):
-            raise TrackingError(f"Shippo rejected the API token (HTTP {status})", retry=False)
-        return status, raw
 
 
 def _current_status(track: dict[str, Any]) -> dict[str, Any] | None:

@@ -11,42 +11,27 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
 from router.app import Service
 from router.settings import Settings
 from router.store import repo
 from tests.e2e.chat_client import Chat
-from tests.orders.test_shopify import GRAPHQL_PATH, SPLIT, TOKEN, UPS, USPS, VERSION, FakeShopify
+from tests.orders.test_shopify import SPLIT, TOKEN, UPS, USPS, VERSION, FakeShopify
+from tests.orders.test_shopify import running as running_shopify
 from tests.tracking.test_easypost import API_KEY, FakeEasyPost
+from tests.tracking.test_easypost import running as running_easypost
 
 
 @pytest.fixture
 async def shopify() -> AsyncIterator[FakeShopify]:
-    shop = FakeShopify(orders=[copy.deepcopy(SPLIT)])
-    app = web.Application()
-    app.router.add_post(GRAPHQL_PATH, shop.graphql)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    shop.base_url = str(server.make_url("/")).rstrip("/")
-    try:
+    async with running_shopify(FakeShopify(orders=[copy.deepcopy(SPLIT)])) as shop:
         yield shop
-    finally:
-        await server.close()
 
 
 @pytest.fixture
 async def easypost() -> AsyncIterator[FakeEasyPost]:
-    fake = FakeEasyPost()
-    app = web.Application()
-    app.router.add_post("/v2/trackers", fake.trackers)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("/v2"))
-    try:
+    async with running_easypost(FakeEasyPost()) as fake:
         yield fake
-    finally:
-        await server.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ search syntax says unknown fields are, and every order comes back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import re
 from collections.abc import AsyncIterator, Callable
@@ -27,7 +28,7 @@ from router.events import ShipmentStatus as S
 from router.orders.base import OrderSource
 from router.orders.errors import SourceError
 from router.orders.shopify import ORDERS_QUERY, ShopifyOrderSource
-from tests.helpers import assert_retry_flag
+from tests.helpers import assert_retry_flag, local_server
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 VERSION = "2025-07"
@@ -304,24 +305,20 @@ class FakeShopify:
         return [s.body["variables"]["query"] for s in self.seen]
 
 
+@contextlib.asynccontextmanager
+async def running(shop: FakeShopify) -> AsyncIterator[FakeShopify]:
+    """The fake, serving on 127.0.0.1 (its base_url set) for the life of the block."""
+    async with local_server(
+        web.post(GRAPHQL_PATH, shop.graphql),
+    ) as server:
+        shop.base_url = str(server.make_url("/")).rstrip("/")
+        yield shop
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeShopify]:
-    shop = FakeShopify(orders=copy.deepcopy(ORDERS))
-    app = web.Application()
-    app.router.add_post(GRAPHQL_PATH, shop.graphql)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    shop.base_url = str(server.make_url("/")).rstrip("/")
-    try:
+    async with running(FakeShopify(orders=copy.deepcopy(ORDERS))) as shop:
         yield shop
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def make_source(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from router.events import ShipmentStatus as S
 from router.orders.base import OrderSource
 from router.orders.errors import SourceError
 from router.orders.woocommerce import WooCommerceOrderSource
-from tests.helpers import assert_retry_flag
+from tests.helpers import assert_retry_flag, local_server
 
 KEY = "ck_4f1d2a6c0e3b9a8d7c6b5a4f3e2d1c0b9a8f7e6d"
 SECRET = "cs_0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b"
@@ -281,24 +282,20 @@ class FakeWoo:
         return [s.query.get("search", "") for s in self.seen]
 
 
+@contextlib.asynccontextmanager
+async def running(shop: FakeWoo) -> AsyncIterator[FakeWoo]:
+    """The fake, serving on 127.0.0.1 (its base_url set) for the life of the block."""
+    async with local_server(
+        web.get(ORDERS_PATH, shop.list_orders),
+    ) as server:
+        shop.base_url = str(server.make_url("/")).rstrip("/")
+        yield shop
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeWoo]:
-    shop = FakeWoo(orders=copy.deepcopy(ORDERS))
-    app = web.Application()
-    app.router.add_get(ORDERS_PATH, shop.list_orders)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    shop.base_url = str(server.make_url("/")).rstrip("/")
-    try:
+    async with running(FakeWoo(orders=copy.deepcopy(ORDERS))) as shop:
         yield shop
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client:
-        yield client
 
 
 def make_source(

@@ -21,11 +21,19 @@ from router.reply.catalog import LOCALES, day, text
 from router.reply.compose import Content, compose
 from router.resolve.decide import History, Lookups, Resolution, decide
 from router.settings import PolicySettings
-from tests.orders_factory import NOW, UPS, USPS, at, make_order
+from tests.orders_factory import (
+    NOW,
+    UPS,
+    UPS_URL,
+    USPS,
+    USPS_URL,
+    at,
+    make_order,
+    resolve,
+    shipment,
+)
 
 S = ShipmentStatus
-UPS_URL = f"https://www.ups.com/track?tracknum={UPS}"
-USPS_URL = f"https://tools.usps.com/go/TrackConfirmAction?tLabels={USPS}"
 LOCALE_DIR = Path(router.reply.__file__).parent / "locales"
 
 
@@ -34,53 +42,8 @@ def need(lang: str) -> None:
         pytest.skip(f"{lang}.json is not written yet")
 
 
-def shipment(status: S, **changes: Any) -> Shipment:
-    fields: dict[str, Any] = {
-        "carrier": "UPS",
-        "tracking_number": UPS,
-        "tracking_url": UPS_URL,
-        "status": status,
-        "shipped_at": at(16),
-        "scans": [
-            Scan(
-                occurred_at=at(16),
-                status=status,
-                description="Arrived at facility",
-                location="Oakland, CA",
-            )
-        ],
-    }
-    fields.update(changes)
-    return Shipment(**fields)
-
-
 def usps(status: S = S.IN_TRANSIT, **changes: Any) -> Shipment:
     return shipment(status, carrier="USPS", tracking_number=USPS, tracking_url=USPS_URL, **changes)
-
-
-def resolve(
-    order: Order,
-    intent: str = "wismo.status",
-    *,
-    lang: str = "en",
-    policy: PolicySettings | None = None,
-    history: History | None = None,
-    angry: bool = False,
-) -> Resolution:
-    """The customer asks about `order` by number and e-mail; the policy decides."""
-    result = Result(
-        intent, True, 0.9, lang, Entities(order_numbers=[order.number], emails=[order.email])
-    )
-    return decide(
-        result,
-        Party(id="s1"),
-        Lookups(by_number={order.number: order}),
-        now=NOW,
-        threshold=0.6,
-        policy=policy,
-        history=history,
-        angry=angry,
-    )
 
 
 def asking(rule: str, action: Action = Action.ASK, **entities: Any) -> Resolution:

@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 
 import router.reply
-from router.classify.base import Result
-from router.events import Action, Entities, Link, Party, ShipmentStatus
+from router.events import Action, Entities, Link, ShipmentStatus
 from router.orders import demo
-from router.orders.base import Order, Scan, Shipment
+from router.orders.base import Order, Shipment
 from router.orders.sql import to_order
 from router.reply.catalog import LOCALES, text
 from router.reply.compose import Content, compose
@@ -32,16 +31,20 @@ from router.reply.formats import (
     to_gsm7,
 )
 from router.reply.render import render as render_resolution
-from router.resolve.decide import History, Lookups, Resolution, decide
+from router.resolve.decide import History, Resolution
 from router.settings import BrandSettings, PolicySettings
-from tests.orders_factory import NOW, UPS, USPS, at, make_order
+from tests import orders_factory
+from tests.orders_factory import NOW, UPS, UPS_URL, USPS, USPS_URL, at, make_order, resolve
 
 S = ShipmentStatus
 BRAND = BrandSettings(name="Acme & Co", sign_off="The Acme team")
-UPS_URL = f"https://www.ups.com/track?tracknum={UPS}"
-USPS_URL = f"https://tools.usps.com/go/TrackConfirmAction?tLabels={USPS}"
 LOCALE_DIR = Path(router.reply.__file__).parent / "locales"
 DEMO_NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def shipment(status: S, **changes: Any) -> Shipment:
+    """A parcel last seen in São Paulo: a place with a letter GSM-7 lacks (ã)."""
+    return orders_factory.shipment(status, place="São Paulo", **changes)
 
 
 def need(lang: str) -> None:
@@ -51,50 +54,6 @@ def need(lang: str) -> None:
 
 def gsm7_only(value: str) -> bool:
     return all(c in GSM7_BASIC or c in GSM7_EXTENDED for c in value)
-
-
-def shipment(status: S, **changes: Any) -> Shipment:
-    fields: dict[str, Any] = {
-        "carrier": "UPS",
-        "tracking_number": UPS,
-        "tracking_url": UPS_URL,
-        "status": status,
-        "scans": [
-            Scan(
-                occurred_at=at(16),
-                status=status,
-                description="Arrived at facility",
-                location="São Paulo",
-            )
-        ],
-    }
-    fields.update(changes)
-    return Shipment(**fields)
-
-
-def resolve(
-    order: Order,
-    intent: str = "wismo.status",
-    *,
-    lang: str = "en",
-    now: datetime = NOW,
-    history: History | None = None,
-    angry: bool = False,
-    policy: PolicySettings | None = None,
-) -> Resolution:
-    result = Result(
-        intent, True, 0.9, lang, Entities(order_numbers=[order.number], emails=[order.email])
-    )
-    return decide(
-        result,
-        Party(id="s1"),
-        Lookups(by_number={order.number: order}),
-        now=now,
-        threshold=0.6,
-        history=history,
-        angry=angry,
-        policy=policy,
-    )
 
 
 TRANSIT = shipment(S.IN_TRANSIT, estimated_delivery=date(2026, 11, 20))

@@ -16,20 +16,27 @@ from typing import Any
 import pytest
 
 import router.reply
-from router.classify.base import Result
-from router.events import Action, Entities, Link, Party, ShipmentStatus
-from router.orders.base import Order, Scan, Shipment
+from router.events import Action, Entities, Link, ShipmentStatus
+from router.orders.base import Order
 from router.reply.catalog import LOCALES, day, text, voice
 from router.reply.compose import compose
 from router.reply.formats import FORMATS, Format, Reply, sms_segments, to_gsm7
 from router.reply.render import render
-from router.resolve.decide import History, Lookups, Resolution, decide
+from router.resolve.decide import History, Resolution
 from router.settings import BrandSettings, Tone
-from tests.orders_factory import NOW, UPS, USPS, at, make_order
+from tests.orders_factory import (
+    NOW,
+    UPS,
+    UPS_URL,
+    USPS,
+    USPS_URL,
+    at,
+    make_order,
+    resolve,
+    shipment,
+)
 
 S = ShipmentStatus
-UPS_URL = f"https://www.ups.com/track?tracknum={UPS}"
-USPS_URL = f"https://tools.usps.com/go/TrackConfirmAction?tLabels={USPS}"
 LOCALE_DIR = Path(router.reply.__file__).parent / "locales"
 
 
@@ -39,48 +46,6 @@ def catalog(lang: str) -> dict[str, Any]:
         pytest.skip(f"{path.name} is not written yet")
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
-
-
-def shipment(status: S, **changes: Any) -> Shipment:
-    fields: dict[str, Any] = {
-        "carrier": "UPS",
-        "tracking_number": UPS,
-        "tracking_url": UPS_URL,
-        "status": status,
-        "shipped_at": at(16),
-        "scans": [
-            Scan(
-                occurred_at=at(16),
-                status=status,
-                description="Arrived at facility",
-                location="Oakland, CA",
-            )
-        ],
-    }
-    fields.update(changes)
-    return Shipment(**fields)
-
-
-def resolve(
-    order: Order,
-    intent: str = "wismo.status",
-    *,
-    lang: str = "en",
-    history: History | None = None,
-    angry: bool = False,
-) -> Resolution:
-    result = Result(
-        intent, True, 0.9, lang, Entities(order_numbers=[order.number], emails=[order.email])
-    )
-    return decide(
-        result,
-        Party(id="s1"),
-        Lookups(by_number={order.number: order}),
-        now=NOW,
-        threshold=0.6,
-        history=history,
-        angry=angry,
-    )
 
 
 TRANSIT = shipment(S.IN_TRANSIT, estimated_delivery=date(2026, 11, 20))

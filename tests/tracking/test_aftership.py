@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -39,7 +40,7 @@ from router.tracking.base import (
     TrackingSource,
     TrackingWebhook,
 )
-from tests.helpers import assert_retry_flag
+from tests.helpers import assert_retry_flag, local_server
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 API_KEY = "asat_0123456789abcdef"
@@ -297,25 +298,21 @@ class FakeAfterShip:
         return web.Response(status=418, text="not an AfterShip endpoint")
 
 
+@contextlib.asynccontextmanager
+async def running(fake: FakeAfterShip) -> AsyncIterator[FakeAfterShip]:
+    """The fake, serving on 127.0.0.1 (its base_url set) for the life of the block."""
+    async with local_server(
+        web.get(f"{VERSION_PATH}/trackings", fake.trackings),
+        web.route("*", "/{tail:.*}", fake.unexpected),
+    ) as server:
+        fake.base_url = str(server.make_url(VERSION_PATH))
+        yield fake
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAfterShip]:
-    fake = FakeAfterShip()
-    app = web.Application()
-    app.router.add_get(f"{VERSION_PATH}/trackings", fake.trackings)
-    app.router.add_route("*", "/{tail:.*}", fake.unexpected)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url(VERSION_PATH))
-    try:
+    async with running(FakeAfterShip()) as fake:
         yield fake
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def client(session: aiohttp.ClientSession, fake: FakeAfterShip, **kwargs: Any) -> AfterShipSource:

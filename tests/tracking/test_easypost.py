@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -40,7 +41,7 @@ from router.tracking.base import (
     TrackingWebhook,
 )
 from router.tracking.easypost import DEFAULT_BASE_URL, EasyPostSource, EasyPostWebhook
-from tests.helpers import assert_retry_flag
+from tests.helpers import assert_retry_flag, local_server
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 API_KEY = "EZTK_test_0123456789"
@@ -269,25 +270,21 @@ class FakeEasyPost:
         return web.Response(status=418, text="not an EasyPost endpoint")
 
 
+@contextlib.asynccontextmanager
+async def running(fake: FakeEasyPost) -> AsyncIterator[FakeEasyPost]:
+    """The fake, serving on 127.0.0.1 (its base_url set) for the life of the block."""
+    async with local_server(
+        web.post("/v2/trackers", fake.trackers),
+        web.route("*", "/{tail:.*}", fake.unexpected),
+    ) as server:
+        fake.base_url = str(server.make_url("/v2"))
+        yield fake
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeEasyPost]:
-    fake = FakeEasyPost()
-    app = web.Application()
-    app.router.add_post("/v2/trackers", fake.trackers)
-    app.router.add_route("*", "/{tail:.*}", fake.unexpected)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("/v2"))
-    try:
+    async with running(FakeEasyPost()) as fake:
         yield fake
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def client(session: aiohttp.ClientSession, fake: FakeEasyPost, **kwargs: Any) -> EasyPostSource:

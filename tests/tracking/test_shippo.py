@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import hashlib
 import hmac
@@ -39,7 +40,7 @@ from router.tracking.base import (
     TrackingWebhook,
 )
 from router.tracking.shippo import DEFAULT_BASE_URL, ShippoSource, ShippoWebhook, carrier_token
-from tests.helpers import assert_retry_flag
+from tests.helpers import assert_retry_flag, local_server
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 API_KEY = "shippo_test_0123456789abcdef"
@@ -198,25 +199,21 @@ class FakeShippo:
         return web.Response(status=418, text="not a Shippo endpoint")
 
 
+@contextlib.asynccontextmanager
+async def running(fake: FakeShippo) -> AsyncIterator[FakeShippo]:
+    """The fake, serving on 127.0.0.1 (its base_url set) for the life of the block."""
+    async with local_server(
+        web.get("/tracks/{carrier}/{number}", fake.tracks),
+        web.route("*", "/{tail:.*}", fake.unexpected),
+    ) as server:
+        fake.base_url = str(server.make_url("/"))
+        yield fake
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeShippo]:
-    fake = FakeShippo()
-    app = web.Application()
-    app.router.add_get("/tracks/{carrier}/{number}", fake.tracks)
-    app.router.add_route("*", "/{tail:.*}", fake.unexpected)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    fake.base_url = str(server.make_url("/"))
-    try:
+    async with running(FakeShippo()) as fake:
         yield fake
-    finally:
-        await server.close()
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def client(session: aiohttp.ClientSession, fake: FakeShippo, **kwargs: Any) -> ShippoSource:
