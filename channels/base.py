@@ -2,8 +2,13 @@
 
 Inbound: a channel mounts its webhook routes (only in processes that run the ingest role),
 verifies and parses each request into InboundMessage(s), and calls `ctx.ingest.accept`; it
-answers 2xx only after that returned. Outbound: `send` delivers one OutboundMessage and
-returns the provider's message id; raising means "retry me" to the dispatch role.
+answers 2xx only after that returned (channels/webhook.py has the shared pieces). Outbound:
+`send` delivers one OutboundMessage and returns the provider's message id. SendFailed means
+"given up" (dead-lettered with the reason); any other exception means "retry me".
+
+A channel whose settings lack what it needs to verify requests (a secret, a token) raises
+ChannelDisabled from its constructor: it is then not mounted at all, so an unverified
+webhook can never be reached.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+import aiohttp
 from aiohttp import web
 
 from router.dispatch import SendResult
@@ -22,6 +28,10 @@ from router.live import ConversationFeed
 from router.reply.formats import Format
 from router.settings import Settings
 from router.store.db import Database
+
+
+class ChannelDisabled(Exception):
+    """The channel is not configured (no credentials): it is left out, with this reason."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,7 @@ class ChannelContext:
     db: Database
     feed: ConversationFeed
     clock: Callable[[], datetime]
+    http: aiohttp.ClientSession  # shared, for calling the provider's API
 
 
 class Channel(Protocol):

@@ -17,9 +17,10 @@ from datetime import UTC, datetime
 import aiohttp
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from channels.base import Channel, ChannelContext, ChannelFactory
+from channels.base import Channel, ChannelContext, ChannelDisabled, ChannelFactory
 from channels.registry import CHANNELS
 from router.bus import Consumer, EventBus, make_bus
 from router.bus import topics as t
@@ -60,7 +61,7 @@ class Service:
         self.bus = bus if bus is not None else make_bus(settings.bus)
         self.metrics.watch_bus(self.bus.stats)
         self.feed = ConversationFeed()
-        self.ingest = Ingest(self.bus, self.metrics)
+        self.ingest = Ingest(self.bus, self.metrics, self.db, clock)
         self.channel_factories = channels
         self.channels: dict[str, Channel] = {}
         self.consumers: list[Consumer] = []
@@ -88,8 +89,12 @@ class Service:
                 db=self.db,
                 feed=self.feed,
                 clock=self.clock,
+                http=self.http,
             )
-            self.channels[name] = factory(ctx)
+            try:
+                self.channels[name] = factory(ctx)
+            except ChannelDisabled as exc:
+                log.info("channel_disabled", channel=name, reason=str(exc))
         roles = set(self.settings.roles)
         if "pipeline" in roles:
             self.pipeline = Pipeline(
@@ -143,7 +148,7 @@ class Service:
         )
 
     def web_app(self, *, include_channels: bool) -> web.Application:
-        app = web.Application(client_max_size=1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[json_errors])
         app[SERVICE] = self
         app.add_routes(
             [
@@ -190,6 +195,30 @@ class Service:
 
 
 SERVICE = web.AppKey("service", Service)
+MAX_BODY_BYTES = 1024 * 1024  # a larger request body is answered 413
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error is a short JSON body, whichever layer raised it (no route, wrong method,
+    body over the limit), and an unexpected exception is a logged 500, never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        code = exc.reason.lower().replace(" ", "_")
+        return web.json_response(
+            {"error": code, "message": exc.reason}, status=exc.status, headers=headers
+        )
+    except ConnectionResetError:
+        raise  # the client went away: nobody to answer
+    except Exception:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise  # the socket was already answered; a JSON body cannot follow
+        log.exception("request_failed", path=request.path)
+        return web.json_response({"error": "internal", "message": "Internal error."}, status=500)
 
 
 async def healthz(request: web.Request) -> web.Response:

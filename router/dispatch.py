@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import structlog
 
@@ -28,6 +29,14 @@ CONSUMER = "dispatch"
 @dataclass(frozen=True, slots=True)
 class SendResult:
     provider_message_id: str | None = None
+    # "suppressed": deliberately not sent (the customer opted out); not an error.
+    status: Literal["sent", "suppressed"] = "sent"
+
+
+class SendFailed(Exception):
+    """The channel gave up: the provider refused (4xx), a rule forbids sending (outside a
+    messaging window with no template), or its own retries are spent. Recorded as a failed
+    delivery and dead-lettered with this reason; the bus does not retry it again."""
 
 
 Sender = Callable[[OutboundMessage], Awaitable[SendResult]]
@@ -51,13 +60,28 @@ class Dispatcher:
             raise PermanentError(f"no channel named {outbound.channel!r} is registered")
         try:
             result = await send(outbound)
+        except SendFailed as exc:
+            self.metrics.errors.labels(role="dispatch", kind=type(exc).__name__).inc()
+            self.metrics.delivery_status.labels(channel=outbound.channel, status="failed").inc()
+            await repo.record_failed_delivery(self.db, outbound, str(exc), self.clock())
+            log.warning("send_failed", event_id=outbound.event_id, error=str(exc))
+            raise PermanentError(f"{outbound.channel}: {exc}") from exc
         except Exception as exc:
             self.metrics.errors.labels(role="dispatch", kind=type(exc).__name__).inc()
             raise
         now = self.clock()
         await repo.record_delivery(
-            self.db, CONSUMER, outbound, provider_message_id=result.provider_message_id, now=now
+            self.db,
+            CONSUMER,
+            outbound,
+            provider_message_id=result.provider_message_id,
+            now=now,
+            status=result.status,
         )
+        self.metrics.delivery_status.labels(channel=outbound.channel, status=result.status).inc()
+        if result.status == "suppressed":
+            log.info("suppressed", event_id=outbound.event_id, channel=outbound.channel)
+            return
         self.feed.notify(outbound.conversation_key)
         self.metrics.outbound.labels(channel=outbound.channel).inc()
         if outbound.received_at is not None:

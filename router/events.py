@@ -15,7 +15,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -250,6 +250,10 @@ class OutboundMessage(Event):
     quick_replies: list[str] = Field(default_factory=list)
     received_at: AwareDatetime | None = Field(
         default=None, description="When the inbound message arrived (end-to-end latency)"
+    )
+    author: Literal["bot", "human"] = Field(
+        default="bot",
+        description="Who wrote it: messaging windows differ (Messenger's HUMAN_AGENT tag)",
     )
 
     @staticmethod

@@ -51,6 +51,18 @@ class Metrics:
             ["channel", "reason"],
             registry=self.registry,
         )
+        self.duplicates = Counter(
+            "wismo_inbound_duplicates",
+            "Inbound messages already on the bus (provider retries), acknowledged, not published",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.delivery_status = Counter(
+            "wismo_delivery_status",
+            "Outbound outcomes: sent, suppressed, failed; and provider receipts",
+            ["channel", "status"],
+            registry=self.registry,
+        )
         self.decisions = Counter(
             "wismo_decisions",
             "Decisions made by the pipeline",

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from router.bus import PermanentError, Record
 from router.bus import topics as t
 from router.bus.codec import encode
-from router.dispatch import Dispatcher, SendResult
+from router.dispatch import Dispatcher, SendFailed, SendResult
 from router.events import InboundMessage, OutboundMessage, Party
 from router.live import ConversationFeed
 from router.metrics import Metrics
@@ -25,13 +25,16 @@ RECEIVED = NOW - timedelta(seconds=2.5)
 class FakeSender:
     """The channel boundary: records what it was asked to send, or fails."""
 
-    def __init__(self, fail: Exception | None = None) -> None:
+    def __init__(self, fail: Exception | None = None, *, suppress: bool = False) -> None:
         self.sent: list[OutboundMessage] = []
         self.fail = fail
+        self.suppress = suppress
 
     async def __call__(self, message: OutboundMessage) -> SendResult:
         if self.fail is not None:
             raise self.fail
+        if self.suppress:
+            return SendResult(status="suppressed")
         self.sent.append(message)
         return SendResult(provider_message_id=f"provider-{len(self.sent)}")
 
@@ -195,3 +198,52 @@ async def test_an_undecodable_record_is_a_permanent_error(
     with pytest.raises(PermanentError):
         await handler.handle(Record(t.OUTBOUND, 0, 1, "k", encode(reply())[1], wrong_type, NOW))
     assert sender.sent == []
+
+
+async def test_a_channel_that_gives_up_is_recorded_and_dead_lettered_at_once(
+    db: Database, feed: ConversationFeed, metrics: Metrics
+) -> None:
+    """SendFailed is permanent: the bus must not retry it, the reason travels to the DLQ."""
+    sender = FakeSender(SendFailed("HTTP 400 (21211: invalid 'To' number)"))
+    with pytest.raises(PermanentError, match="webchat: HTTP 400 \\(21211"):
+        await dispatcher(db, feed, metrics, sender).handle(record(reply()))
+    [delivery] = await deliveries(db)
+    assert (delivery.status, delivery.error) == ("failed", "HTTP 400 (21211: invalid 'To' number)")
+    assert await message_count(db) == 0
+    assert await repo.is_processed(db, "dispatch", "reply:webchat:s1:1") is False
+    sample = metrics.registry.get_sample_value
+    assert sample("wismo_delivery_status_total", {"channel": "webchat", "status": "failed"}) == 1
+
+
+async def test_a_replayed_failure_that_then_succeeds_is_recorded_as_sent(
+    db: Database, feed: ConversationFeed, metrics: Metrics
+) -> None:
+    with pytest.raises(PermanentError):
+        await dispatcher(db, feed, metrics, FakeSender(SendFailed("HTTP 503"))).handle(
+            record(reply())
+        )
+    await dispatcher(db, feed, metrics, FakeSender()).handle(record(reply(), offset=1))
+    [delivery] = await deliveries(db)
+    assert (delivery.status, delivery.error, delivery.provider_message_id) == (
+        "sent",
+        None,
+        "provider-1",
+    )
+
+
+async def test_a_suppressed_message_is_recorded_not_mailed(
+    db: Database, feed: ConversationFeed, metrics: Metrics
+) -> None:
+    """An opted-out customer: nothing sent, nothing in the conversation, never retried."""
+    with feed.listen("webchat:s1") as changed:
+        await dispatcher(db, feed, metrics, FakeSender(suppress=True)).handle(record(reply()))
+        assert not changed.is_set()
+    [delivery] = await deliveries(db)
+    assert (delivery.status, delivery.provider_message_id) == ("suppressed", None)
+    assert await message_count(db) == 0
+    assert await repo.is_processed(db, "dispatch", "reply:webchat:s1:1") is True
+    sample = metrics.registry.get_sample_value
+    assert (
+        sample("wismo_delivery_status_total", {"channel": "webchat", "status": "suppressed"}) == 1
+    )
+    assert sample("wismo_outbound_messages_total", {"channel": "webchat"}) is None

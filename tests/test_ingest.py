@@ -1,4 +1,5 @@
-"""router/ingest.py on the in-memory bus: accept publishes, or says the bus is unavailable."""
+"""router/ingest.py on the in-memory bus: accept publishes once per message, or says the bus is
+unavailable."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from router.bus.memory import MemoryBus
 from router.events import InboundMessage, Party
 from router.ingest import Ingest
 from router.metrics import Metrics
+from router.store import channel_state
+from router.store.db import Database
 from tests.helpers import FAST_RETRY
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
@@ -46,7 +49,7 @@ async def bus() -> AsyncIterator[MemoryBus]:
         await made.stop()
 
 
-async def test_accept_publishes_the_message_with_headers(bus: MemoryBus) -> None:
+async def test_accept_publishes_the_message_with_headers(bus: MemoryBus, db: Database) -> None:
     metrics = Metrics()
     got: list[Record] = []
     arrived = asyncio.Event()
@@ -58,7 +61,7 @@ async def test_accept_publishes_the_message_with_headers(bus: MemoryBus) -> None
     consumer = bus.consumer([t.INBOUND], "test-ingest", collect)
     await consumer.start()
     try:
-        await Ingest(bus, metrics).accept(message())
+        assert await Ingest(bus, metrics, db).accept(message())
         async with asyncio.timeout(10):
             await arrived.wait()
     finally:
@@ -79,9 +82,11 @@ async def test_accept_publishes_the_message_with_headers(bus: MemoryBus) -> None
     assert bus.stats.published == 1
 
 
-async def test_accept_on_a_stopped_bus_raises_and_counts_the_rejection(bus: MemoryBus) -> None:
+async def test_accept_on_a_stopped_bus_raises_and_counts_the_rejection(
+    bus: MemoryBus, db: Database
+) -> None:
     metrics = Metrics()
-    ingest = Ingest(bus, metrics)
+    ingest = Ingest(bus, metrics, db)
     await ingest.accept(message(1))
     await bus.stop()
     with pytest.raises(BusUnavailable):
@@ -99,9 +104,52 @@ async def test_accept_on_a_stopped_bus_raises_and_counts_the_rejection(bus: Memo
     assert bus.stats.published == 1
 
 
-def test_reject_counts_by_channel_and_reason() -> None:
+async def test_a_message_the_bus_refused_is_taken_when_the_provider_retries(
+    bus: MemoryBus, db: Database
+) -> None:
+    ingest = Ingest(bus, Metrics(), db)
+    await bus.stop()
+    with pytest.raises(BusUnavailable):
+        await ingest.accept(message(1))
+    assert not await channel_state.is_received(db, message(1).event_id)
+    await bus.start()
+    assert await ingest.accept(message(1))
+    assert bus.stats.published == 1
+
+
+async def test_a_provider_retry_is_acknowledged_but_not_published_again(
+    bus: MemoryBus, db: Database
+) -> None:
     metrics = Metrics()
-    ingest = Ingest(MemoryBus(), metrics)
+    ingest = Ingest(bus, metrics, db)
+    assert await ingest.accept(message(1))
+    assert not await ingest.accept(message(1))
+    assert await ingest.accept(message(2))
+    assert bus.stats.published == 2
+    sample = metrics.registry.get_sample_value
+    assert sample("wismo_inbound_duplicates_total", {"channel": "webchat"}) == 1
+    assert sample("wismo_inbound_messages_total", {"channel": "webchat"}) == 2
+
+
+async def test_racing_deliveries_of_one_message_publish_it_once(
+    bus: MemoryBus, db: Database
+) -> None:
+    ingest = Ingest(bus, Metrics(), db)
+    results = await asyncio.gather(*(ingest.accept(message(7)) for _ in range(5)))
+    assert sorted(results) == [False, False, False, False, True]
+    assert bus.stats.published == 1
+    assert ingest._locks == {}  # nothing kept once the deliveries are done
+
+
+async def test_accept_all_counts_the_new_ones(bus: MemoryBus, db: Database) -> None:
+    ingest = Ingest(bus, Metrics(), db)
+    assert await ingest.accept_all([message(1), message(2), message(1)]) == 2
+    assert bus.stats.published == 2
+
+
+def test_reject_counts_by_channel_and_reason(db: Database) -> None:
+    metrics = Metrics()
+    ingest = Ingest(MemoryBus(), metrics, db)
     ingest.reject("webchat", "too_long")
     ingest.reject("webchat", "too_long")
     ingest.reject("sms", "bad_signature")

@@ -39,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, Valid
 
 from channels.base import ChannelContext
 from channels.webchat.session import Sessions
+from channels.webhook import first_error
 from router.bus import BusUnavailable
 from router.dispatch import SendResult
 from router.events import InboundMessage, OutboundMessage, Party
@@ -269,7 +270,7 @@ class WebChatChannel:
             try:
                 frame = ClientFrame.validate_json(data)
             except ValidationError as exc:
-                raise Rejected("bad_frame", _first_error(exc)) from exc
+                raise Rejected("bad_frame", first_error(exc)) from exc
             if isinstance(frame, ClientPing):
                 await ws.send_json({"type": "pong"})
                 return
@@ -314,7 +315,7 @@ class WebChatChannel:
             try:
                 posted = PostedMessage.model_validate_json(await request.read())
             except ValidationError as exc:
-                raise Rejected("bad_request", _first_error(exc)) from exc
+                raise Rejected("bad_request", first_error(exc)) from exc
             sid = self.sessions.verify(posted.session)
             token = posted.session
             if sid is None:
@@ -379,12 +380,6 @@ def _int(value: str | None, *, default: int) -> int:
         return max(0, int(value)) if value is not None else default
     except ValueError:
         return default
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"]) or "frame"
-    return f"{where}: {err['msg']}"
 
 
 async def _error(

@@ -117,14 +117,55 @@ class DecisionRow(Base):
 
 
 class Delivery(Base):
+    """One outbound message's fate: what we did, then what the provider reported."""
+
     __tablename__ = "deliveries"
 
     outbound_id: Mapped[str] = mapped_column(String(512), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # "sent" | "failed"
+    status: Mapped[str] = mapped_column(String(16))  # "sent" | "failed" | "suppressed"
     provider_message_id: Mapped[str | None] = mapped_column(String(256))
     error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime]
+    # From status callbacks / delivery receipts: delivered, read, undelivered, failed, …
+    provider_status: Mapped[str | None] = mapped_column(String(32))
+    provider_status_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_deliveries_channel_provider_id", "channel", "provider_message_id"),)
+
+
+class InboundReceipt(Base):
+    """Inbound messages already on the bus, by event id: a provider retry is not a second event."""
+
+    __tablename__ = "inbound_receipts"
+
+    event_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Contact(Base):
+    """What a channel must remember about one address: opt-out (SMS STOP), and when they last
+    wrote (the 24-hour windows of WhatsApp, Messenger and Instagram)."""
+
+    __tablename__ = "contacts"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    opted_out_at: Mapped[datetime | None]
+    last_inbound_at: Mapped[datetime | None]
+
+
+class ThreadRef(Base):
+    """A provider's thread reference (an e-mail Message-ID, …) → our conversation."""
+
+    __tablename__ = "thread_refs"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(998), primary_key=True)
+    conversation_key: Mapped[str] = mapped_column(String(512), index=True)
+    created_at: Mapped[datetime]
 
 
 class ShopOrder(Base):

@@ -5,7 +5,7 @@ redelivered event either finds its ledger row (and is skipped) or is safely done
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -25,13 +25,17 @@ from router.store.models import (
 )
 
 
-async def _insert_ignore(
+def insert_for(session: AsyncSession) -> Callable[[type[Base]], Any]:
+    """The dialect's INSERT, which has ON CONFLICT (SQLite and PostgreSQL alike)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def insert_ignore(
     session: AsyncSession, model: type[Base], values: Mapping[str, Any]
 ) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL alike."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    """INSERT … ON CONFLICT DO NOTHING."""
+    await session.execute(insert_for(session)(model).values(**values).on_conflict_do_nothing())
 
 
 async def is_processed(db: Database, consumer: str, event_id: str) -> bool:
@@ -43,7 +47,7 @@ async def is_processed(db: Database, consumer: str, event_id: str) -> bool:
 async def _touch_conversation(
     session: AsyncSession, key: str, channel: str, provider: str, now: datetime
 ) -> None:
-    await _insert_ignore(
+    await insert_ignore(
         session,
         Conversation,
         {
@@ -66,7 +70,7 @@ async def record_inbound(db: Database, inbound: InboundMessage, now: datetime) -
         await _touch_conversation(
             session, inbound.conversation_key, inbound.channel, inbound.provider, now
         )
-        await _insert_ignore(
+        await insert_ignore(
             session,
             Message,
             {
@@ -84,7 +88,7 @@ async def record_inbound(db: Database, inbound: InboundMessage, now: datetime) -
 async def record_decision(db: Database, consumer: str, decision: Decision, now: datetime) -> None:
     """The decision and the ledger row of its inbound message, atomically."""
     async with db.session() as session, session.begin():
-        await _insert_ignore(
+        await insert_ignore(
             session,
             DecisionRow,
             {
@@ -102,7 +106,7 @@ async def record_decision(db: Database, consumer: str, decision: Decision, now: 
                 "decided_at": decision.occurred_at,
             },
         )
-        await _insert_ignore(
+        await insert_ignore(
             session,
             ProcessedEvent,
             {"consumer": consumer, "event_id": decision.inbound_id, "processed_at": now},
@@ -116,46 +120,75 @@ async def record_delivery(
     *,
     provider_message_id: str | None,
     now: datetime,
+    status: str = "sent",
 ) -> None:
-    """The sent message (also the chat mailbox), its delivery and the ledger row, atomically."""
+    """The sent message (also the chat mailbox), its delivery and the ledger row, atomically.
+
+    `status` "suppressed": deliberately not sent (the customer opted out): the delivery and the
+    ledger row are written, the mailbox is not.
+    """
     async with db.session() as session, session.begin():
         await _touch_conversation(
             session, outbound.conversation_key, outbound.channel, outbound.provider, now
         )
-        await _insert_ignore(
-            session,
-            Message,
-            {
-                "event_id": outbound.event_id,
-                "conversation_key": outbound.conversation_key,
-                "direction": "out",
-                "channel": outbound.channel,
-                "text": outbound.text,
-                "payload": {
-                    "links": [link.model_dump() for link in outbound.links],
-                    "quick_replies": outbound.quick_replies,
-                    "in_reply_to": outbound.inbound_id,
+        if status == "sent":
+            await insert_ignore(
+                session,
+                Message,
+                {
+                    "event_id": outbound.event_id,
+                    "conversation_key": outbound.conversation_key,
+                    "direction": "out",
+                    "channel": outbound.channel,
+                    "text": outbound.text,
+                    "payload": {
+                        "links": [link.model_dump() for link in outbound.links],
+                        "quick_replies": outbound.quick_replies,
+                        "in_reply_to": outbound.inbound_id,
+                    },
+                    "created_at": now,
                 },
-                "created_at": now,
-            },
-        )
-        await _insert_ignore(
-            session,
-            Delivery,
-            {
-                "outbound_id": outbound.event_id,
-                "channel": outbound.channel,
-                "status": "sent",
-                "provider_message_id": provider_message_id,
-                "error": None,
-                "delivered_at": now,
-            },
-        )
-        await _insert_ignore(
+            )
+        await _put_delivery(session, outbound, status, provider_message_id, None, now)
+        await insert_ignore(
             session,
             ProcessedEvent,
             {"consumer": consumer, "event_id": outbound.event_id, "processed_at": now},
         )
+
+
+async def record_failed_delivery(
+    db: Database, outbound: OutboundMessage, error: str, now: datetime
+) -> None:
+    """The channel gave up on this message. No ledger row: replaying it from the dead-letter
+    topic sends it again (and a later success overwrites this row)."""
+    async with db.session() as session, session.begin():
+        await _put_delivery(session, outbound, "failed", None, error[:2000], now)
+
+
+async def _put_delivery(
+    session: AsyncSession,
+    outbound: OutboundMessage,
+    status: str,
+    provider_message_id: str | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    values = {
+        "status": status,
+        "provider_message_id": provider_message_id,
+        "error": error,
+        "delivered_at": now,
+    }
+    statement = insert_for(session)(Delivery).values(
+        outbound_id=outbound.event_id, channel=outbound.channel, **values
+    )
+    # A failed (or suppressed) attempt is overwritten by a later one; a sent message stays sent.
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["outbound_id"], set_=values, where=Delivery.status != "sent"
+        )
+    )
 
 
 async def messages_after(

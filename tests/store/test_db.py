@@ -68,6 +68,9 @@ async def test_migrate_creates_every_model_table(tmp_path: Path) -> None:
         "shop_orders",
         "shop_shipments",
         "shop_tracking_events",
+        "inbound_receipts",
+        "contacts",
+        "thread_refs",
     }
 
 
