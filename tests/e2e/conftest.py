@@ -26,13 +26,16 @@ def service_settings(backend: str, tmp_path: Path, bootstrap: str | None, **extr
             kafka=kafka_settings(bootstrap),
         )
     webchat = {"session_secret": "e2e-secret", **extra.pop("webchat", {})}
+    # Other channels are configured by the test (`channels={"sms": {...}}`); unconfigured ones
+    # are disabled, as in production.
+    channels = {"webchat": webchat, **extra.pop("channels", {})}
     return Settings(
         host="127.0.0.1",
         port=0,
         demo=True,
         bus=bus,
         database={"url": f"sqlite+aiosqlite:///{tmp_path}/wismo.db"},
-        channels={"webchat": webchat},
+        channels=channels,
         **extra,
     )
 
