@@ -81,10 +81,10 @@ async def read_body(request: web.Request) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
-    """JSON from raw bytes, or Rejected 400 (bad UTF-8 and bad JSON alike)."""
+    """JSON from raw bytes, or Rejected 400 (bad UTF-8, bad JSON and absurd nesting alike)."""
     try:
         return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise Rejected(400, "bad_json", "The body is not valid JSON.") from None
 
 

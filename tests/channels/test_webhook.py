@@ -79,7 +79,8 @@ def test_public_url() -> None:
 
 def test_parse_json() -> None:
     assert parse_json(b'{"a": "caf\\u00e9"}') == {"a": "café"}
-    for bad in (b"{", b"\xff\xfe", b""):
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for bad in (b"{", b"\xff\xfe", b"", deep):
         with pytest.raises(Rejected) as caught:
             parse_json(bad)
         assert (caught.value.status, caught.value.code) == (400, "bad_json")

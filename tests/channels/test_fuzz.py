@@ -1,0 +1,214 @@
+"""Every HTTP endpoint of every channel, fuzzed from the outside: random bodies, wrong content
+types, truncated multipart, bad UTF-8, deeply nested JSON, random signature headers, bodies over
+the limit. The answer is always a short JSON 4xx (or a 2xx where the input is legitimately
+ignorable), never a 5xx, and nothing reaches the bus.
+
+The service runs in a thread with its own event loop, so hypothesis drives it with plain
+blocking HTTP calls. Each channel's own tests fuzz again *behind* its signature check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from router.app import Service
+from router.settings import Settings
+
+# Every channel configured with test credentials (none of which a fuzzer knows to sign with).
+CHANNELS: dict[str, dict[str, Any]] = {
+    "webchat": {"session_secret": "fuzz-secret"},
+}
+
+MAX_BODY = 1024 * 1024
+EXAMPLES = 60
+
+
+@dataclass
+class Running:
+    service: Service
+    port: int
+    loop: asyncio.AbstractEventLoop
+
+    def published(self) -> int:
+        return self.service.bus.stats.published
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    tmp: Path = tmp_path_factory.mktemp("fuzz")
+    settings_ = Settings(
+        host="127.0.0.1",
+        port=0,
+        database={"url": f"sqlite+aiosqlite:///{tmp}/fuzz.db"},
+        channels=CHANNELS,
+    )
+    loop = asyncio.new_event_loop()
+    service = Service(settings_)
+    started = threading.Event()
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        await service.start()
+        started.set()
+        await stop.wait()
+        await service.stop()
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert started.wait(30), "the service did not start"
+    assert service.port is not None
+    try:
+        yield Running(service, service.port, loop)
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+        loop.close()
+
+
+def endpoints(running: Running) -> list[tuple[str, str]]:
+    """(method, path) of every channel route, path parameters filled in."""
+    assert running.service.runner is not None
+    app = running.service.runner.app
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource is not None else {}
+        path = info.get("path") or info.get("formatter")
+        if not path or route.method == "HEAD" or path in ("/healthz", "/readyz", "/metrics"):
+            continue
+        found.append((route.method, re.sub(r"\{[^}]+\}", "fuzz-param", str(path))))
+    return sorted(set(found))
+
+
+def request(
+    running: Running, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=20)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), response.getheader("Content-Type") or ""
+    finally:
+        connection.close()
+
+
+json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+json_trees = st.recursive(
+    json_leaves,
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+def nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+def multipart(parts: list[tuple[str, str]], cut: int) -> tuple[bytes, str]:
+    boundary = "fuzzBoundary7MA4YWxkTrZu0gW"
+    chunks = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in parts
+    ]
+    body = ("".join(chunks) + f"--{boundary}--\r\n").encode("utf-8", "surrogatepass")
+    return body[: max(0, len(body) - cut)], f"multipart/form-data; boundary={boundary}"
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> tuple[bytes, str]:
+    kind = draw(
+        st.sampled_from(["binary", "text", "json", "nested", "form", "multipart", "bad_utf8"])
+    )
+    if kind == "binary":
+        return draw(st.binary(max_size=300)), draw(
+            st.sampled_from(["application/octet-stream", "application/json", "text/plain", ""])
+        )
+    if kind == "text":
+        return draw(st.text(max_size=200)).encode("utf-8", "surrogatepass"), "text/plain"
+    if kind == "json":
+        return json.dumps(draw(json_trees)).encode(), "application/json"
+    if kind == "nested":
+        return nested(draw(st.integers(100, 5000))), "application/json"
+    if kind == "form":
+        fields = draw(st.dictionaries(st.text(max_size=15), st.text(max_size=40), max_size=8))
+        return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+    if kind == "multipart":
+        parts = draw(st.lists(st.tuples(st.text(max_size=10), st.text(max_size=40)), max_size=5))
+        return multipart(parts, draw(st.integers(0, 60)))
+    return b'{"text": "\xff\xfe caf\xe9"}', "application/json; charset=utf-8"
+
+
+signature_headers = st.dictionaries(
+    st.sampled_from(
+        [
+            "X-Twilio-Signature",
+            "X-Hub-Signature-256",
+            "X-Telegram-Bot-Api-Secret-Token",
+            "X-Wismo-Signature",
+            "X-Wismo-Timestamp",
+            "Authorization",
+        ]
+    ),
+    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), max_size=60),
+    max_size=3,
+)
+
+
+def check(status: int, body: bytes, content_type: str) -> None:
+    assert status < 500, body[:300]
+    if status >= 400:
+        assert content_type.startswith("application/json"), content_type
+        error = json.loads(body)
+        assert set(error) == {"error", "message"}
+        assert len(body) < 1000
+
+
+def test_every_channel_route_is_found(running: Running) -> None:
+    paths = {path for _, path in endpoints(running)}
+    assert "/webchat/messages" in paths
+    assert set(running.service.channels) == set(CHANNELS)
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_random_requests_never_fail_inside(running: Running, data: st.DataObject) -> None:
+    method, path = data.draw(st.sampled_from(endpoints(running)))
+    body, content_type = data.draw(bodies())
+    headers = {**data.draw(signature_headers)}
+    if content_type:
+        headers["Content-Type"] = content_type
+    before = running.published()
+    status, answer, answer_type = request(running, method, path, body, headers)
+    check(status, answer, answer_type)
+    if not path.startswith("/webchat/"):  # the web chat has no signature: a valid post counts
+        assert running.published() == before
+
+
+def test_every_endpoint_refuses_a_body_over_the_limit(running: Running) -> None:
+    big = b"x" * (MAX_BODY + 1)
+    for method, path in endpoints(running):
+        if method != "POST":
+            continue
+        status, answer, answer_type = request(
+            running, method, path, big, {"Content-Type": "application/json"}
+        )
+        assert status == 413, path
+        check(status, answer, answer_type)
