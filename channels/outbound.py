@@ -109,19 +109,30 @@ class Answer:
     def json(self) -> Any:
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 
-ErrorDetail = Callable[[Answer], str]
+def transient_status(answer: Answer) -> bool:
+    return answer.status == 429 or answer.status >= 500
 
 
-def _no_detail(answer: Answer) -> str:
-    return ""
+def retry_after_header(answer: Answer) -> float | None:
+    return retry_after_seconds(answer.headers.get("Retry-After"))
+
+
+Headers = Mapping[str, str] | Callable[[], Mapping[str, str]]
 
 
 class ProviderApi:
-    """One provider's send API over the shared aiohttp session, with the retry rules above."""
+    """One provider's send API over the shared aiohttp session, with the retry rules above.
+
+    Providers differ in how they say what went wrong, so hooks take a non-2xx answer:
+    `error_detail` (their error code, for the message; or `describe` for the whole message),
+    `is_transient` (Meta throttles with HTTP 400 and a code), `retry_after` (Telegram puts it
+    in the body) and `refused` (the SendFailed to raise, e.g. one that keeps the provider's
+    code for the caller).
+    """
 
     def __init__(
         self,
@@ -129,13 +140,27 @@ class ProviderApi:
         provider: str,
         retry: RetrySettings,
         *,
-        error_detail: ErrorDetail = _no_detail,
+        error_detail: Callable[[Answer], str] = lambda answer: "",
+        describe: Callable[[Answer], str] | None = None,
+        is_transient: Callable[[Answer], bool] = transient_status,
+        retry_after: Callable[[Answer], float | None] = retry_after_header,
+        refused: Callable[[Answer, str], SendFailed] | None = None,
     ) -> None:
         self.session = session
         self.provider = provider
         self.retry = retry
         self._detail = error_detail
+        self._describe = describe
+        self._is_transient = is_transient
+        self._retry_after = retry_after
+        self._refused = refused or (lambda answer, text: SendFailed(f"{provider}: {text}"))
         self._timeout = aiohttp.ClientTimeout(total=retry.timeout_s)
+
+    def describe(self, answer: Answer) -> str:
+        if self._describe is not None:
+            return self._describe(answer)
+        detail = self._detail(answer)
+        return f"HTTP {answer.status}" + (f" ({detail})" if detail else "")
 
     async def request(
         self,
@@ -144,33 +169,34 @@ class ProviderApi:
         *,
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
+        data: bytes | None = None,
+        headers: Headers | None = None,
     ) -> Answer:
-        """The provider's 2xx answer; SendFailed when it refused or kept failing."""
+        """The provider's 2xx answer; SendFailed when it refused or kept failing. `headers` may
+        be a function, called for each attempt (a signature over a fresh timestamp)."""
 
         async def once() -> Answer:
+            sent = headers() if callable(headers) else headers
             try:
                 async with self.session.request(
                     method,
                     url,
                     json=json_body,
-                    data=form,
-                    headers=headers,
+                    data=form if form is not None else data,
+                    headers=sent,
                     timeout=self._timeout,
                     allow_redirects=False,
                 ) as response:
                     answer = Answer(response.status, await response.read(), dict(response.headers))
             except TimeoutError:
                 raise Transient(f"no answer within {self.retry.timeout_s:g} s") from None
-            except aiohttp.ClientError as exc:
+            except aiohttp.ClientError as exc:  # its text may hold the URL (tokens): name it only
                 raise Transient(f"request failed: {type(exc).__name__}") from None
             if 200 <= answer.status < 300:
                 return answer
-            detail = self._detail(answer)
-            described = f"HTTP {answer.status}" + (f" ({detail})" if detail else "")
-            if answer.status == 429 or answer.status >= 500:
-                wait = retry_after_seconds(answer.headers.get("Retry-After"))
-                raise Transient(described, wait)
-            raise SendFailed(f"{self.provider}: {described}")
+            described = self.describe(answer)
+            if self._is_transient(answer):
+                raise Transient(described, self._retry_after(answer))
+            raise self._refused(answer, described)
 
         return await with_retries(once, provider=self.provider, retry=self.retry)

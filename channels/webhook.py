@@ -99,8 +99,9 @@ def same_secret(given: str | bytes | None, expected: str | bytes) -> bool:
     """Constant-time comparison; a missing or non-ASCII value is simply not equal."""
     if given is None:
         return False
-    a = given.encode("utf-8") if isinstance(given, str) else given
-    b = expected.encode("utf-8") if isinstance(expected, str) else expected
+    # surrogateescape: header bytes aiohttp could not decode must compare unequal, not raise.
+    a = given.encode("utf-8", "surrogateescape") if isinstance(given, str) else given
+    b = expected.encode("utf-8", "surrogateescape") if isinstance(expected, str) else expected
     return hmac.compare_digest(a, b)
 
 

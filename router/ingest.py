@@ -72,4 +72,9 @@ class Ingest:
         return sum([await self.accept(m) for m in messages])
 
     def reject(self, channel: str, reason: str) -> None:
+        """A request refused: bad input, bad signature, bus unavailable."""
         self.metrics.rejected.labels(channel=channel, reason=reason).inc()
+
+    def ignore(self, channel: str, reason: str) -> None:
+        """A valid request deliberately not answered (an auto-reply, a bounce), acknowledged."""
+        self.metrics.ignored.labels(channel=channel, reason=reason).inc()

@@ -51,6 +51,12 @@ class Metrics:
             ["channel", "reason"],
             registry=self.registry,
         )
+        self.ignored = Counter(
+            "wismo_inbound_ignored",
+            "Valid inbound messages deliberately not answered (auto-replies, bounces, lists)",
+            ["channel", "reason"],
+            registry=self.registry,
+        )
         self.duplicates = Counter(
             "wismo_inbound_duplicates",
             "Inbound messages already on the bus (provider retries), acknowledged, not published",

@@ -158,3 +158,13 @@ def test_reject_counts_by_channel_and_reason(db: Database) -> None:
     assert (
         sample("wismo_inbound_rejected_total", {"channel": "sms", "reason": "bad_signature"}) == 1
     )
+
+
+def test_ignore_counts_apart_from_rejections(db: Database) -> None:
+    metrics = Metrics()
+    Ingest(MemoryBus(), metrics, db).ignore("email", "auto_reply")
+    sample = metrics.registry.get_sample_value
+    assert sample("wismo_inbound_ignored_total", {"channel": "email", "reason": "auto_reply"}) == 1
+    assert (
+        sample("wismo_inbound_rejected_total", {"channel": "email", "reason": "auto_reply"}) is None
+    )

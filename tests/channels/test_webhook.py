@@ -34,6 +34,7 @@ def test_same_secret() -> None:
     assert not same_secret(None, "abc")
     assert not same_secret("", "abc")
     assert not same_secret("é", "e")  # non-ASCII is compared as bytes, never raises
+    assert not same_secret("abc\udcff", "abc")  # an undecodable header byte
 
 
 def basic(user: str, password: str) -> str:
