@@ -48,8 +48,8 @@ def reply_body(message: OutboundMessage, sent_at: datetime) -> dict[str, Any]:
 
 
 def mailbox_entry(row: Message) -> dict[str, Any]:
-    """A mailbox row in the callback's shape. The mailbox does not record who wrote a reply:
-    "author" is null for replies unless it does."""
+    """A mailbox row in the callback's shape ("author" null only for rows written before the
+    mailbox recorded it)."""
     payload = row.payload or {}
     inbound = row.direction == "in"
     return {

@@ -29,7 +29,6 @@ options, split on whitespace).
 from __future__ import annotations
 
 import argparse
-import atexit
 import base64
 import contextlib
 import fcntl
@@ -41,15 +40,15 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
-import weakref
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import NoReturn
+
+# The checkout's root: the code both local servers share is deploy/local_service.py.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from deploy import local_service as ls
 
 HERE = Path(__file__).resolve().parent
 POM = HERE / "pom.xml"
@@ -60,7 +59,6 @@ WORK = HERE / "target"  # git-ignored: Maven staging dir and the fetch lock
 BOOTSTRAP_ENV_VARS = ("WISMO_TEST_KAFKA_BOOTSTRAP", "WISMO_BUS__KAFKA__BOOTSTRAP_SERVERS")
 DEFAULT_SERVE_PORT = 9092
 NODE_ID = 1
-_LOG_TAIL_LINES = 60
 
 _LOG4J2_PROPERTIES = """\
 # Written by kafka_local.py. The JVM's stdout is redirected to broker.log.
@@ -186,24 +184,14 @@ def _java() -> str:
 # --------------------------------------------------------------------------- readiness probe
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes:
-    buf = bytearray()
-    while len(buf) < size:
-        chunk = sock.recv(size - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed by the broker")
-        buf += chunk
-    return bytes(buf)
-
-
 def _request(sock: socket.socket, api_key: int, version: int, corr: int, body: bytes) -> bytes:
     """Send one request (header v1) and return the response body (after header v0)."""
     client_id = b"kafka-local-probe"
     header = struct.pack(">hhih", api_key, version, corr, len(client_id)) + client_id
     payload = header + body
     sock.sendall(struct.pack(">i", len(payload)) + payload)
-    (size,) = struct.unpack(">i", _recv_exact(sock, 4))
-    response = _recv_exact(sock, size)
+    (size,) = struct.unpack(">i", ls.recv_exact(sock, 4, "broker"))
+    response = ls.recv_exact(sock, size, "broker")
     (got,) = struct.unpack_from(">i", response, 0)
     if got != corr:
         raise ConnectionError(f"correlation id {got}, expected {corr}")
@@ -279,27 +267,6 @@ def probe_broker(
 # --------------------------------------------------------------------------- broker
 
 
-def _free_port(exclude: int = 0) -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = int(sock.getsockname()[1])
-        if port != exclude:
-            return port
-
-
-def _check_port_free(port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise KafkaLocalError(
-                f"127.0.0.1:{port} is already in use ({exc.strerror}); is another Kafka "
-                "running? Stop it or pick another port (0 = any free port)"
-            ) from None
-
-
 def _random_cluster_id() -> str:
     while True:  # Kafka's Uuid.randomUuid() also avoids ids that start with "-"
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
@@ -307,27 +274,29 @@ def _random_cluster_id() -> str:
             return cluster_id
 
 
-def _tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
-    if path is None:
-        return ""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
+class KafkaBroker(ls.ServerProcess):
+    """One Kafka process acting as broker and KRaft controller, on 127.0.0.1, in a temp dir.
 
+    ``start(timeout=90)`` fetches the jars if needed (not counted in ``timeout``), formats a
+    fresh data dir, launches the broker and waits until it serves metadata; it returns the
+    bootstrap address and raises ``KafkaLocalError`` with the tail of the broker log on
+    failure. ``stop(grace=10)`` sends SIGTERM to the broker's pid, SIGKILL after ``grace``
+    seconds, and removes the temp dir. ``log_path`` holds the JVM's stdout/stderr and log4j.
+    """
 
-_live_brokers: weakref.WeakSet[KafkaBroker] = weakref.WeakSet()
-
-
-@atexit.register
-def _stop_live_brokers() -> None:
-    for broker in list(_live_brokers):
-        broker.stop()
-
-
-class KafkaBroker:
-    """One Kafka process acting as broker and KRaft controller, on 127.0.0.1, in a temp dir."""
+    SERVICE = ls.Service(
+        prog="kafka_local",
+        product="Kafka",
+        noun="broker",
+        error=KafkaLocalError,
+        env_names=BOOTSTRAP_ENV_VARS,
+        serve_port=DEFAULT_SERVE_PORT,
+        timeout=90,
+        tail_lines=60,
+        serve_ready="Kafka {address} ready in {seconds:.1f}s (pid {pid}, log {log}); "
+        "Ctrl-C stops it",
+        run_ready="kafka_local: Kafka ready at {address} (pid {pid})",
+    )
 
     def __init__(
         self,
@@ -339,75 +308,23 @@ class KafkaBroker:
         keep_data: bool = False,
     ) -> None:
         """``port=0`` picks a free port; ``properties`` override the generated server.properties."""
-        self._requested_port = port
+        super().__init__(port=port, keep_data=keep_data)
         self._num_partitions = num_partitions
         self._heap = heap or os.environ.get("KAFKA_LOCAL_HEAP", "512m")
         self._extra = dict(properties or {})
-        self._keep_data = keep_data
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._dir: Path | None = None
-        self._log_path: Path | None = None
-        self._bootstrap: str | None = None
-
-    # -- properties
+        self._libs = LIBS
 
     @property
     def bootstrap(self) -> str:
         """``"127.0.0.1:PORT"`` of the running broker."""
-        if self._bootstrap is None:
-            raise RuntimeError("the Kafka broker is not running")
-        return self._bootstrap
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    @property
-    def log_path(self) -> Path | None:
-        """The broker's log file (JVM stdout/stderr and log4j), inside the temp dir."""
-        return self._log_path
+        return f"127.0.0.1:{self.port}"
 
     @property
     def data_dir(self) -> Path | None:
         return self._dir
 
-    def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    # -- context manager
-
-    def __enter__(self) -> KafkaBroker:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # -- lifecycle
-
-    def start(self, timeout: float = 90) -> str:
-        """Format a fresh data dir, launch the broker and wait until it serves metadata.
-
-        Returns the bootstrap address. The jars are fetched first if needed (not counted in
-        ``timeout``). Raises ``KafkaLocalError`` with the tail of the broker log on failure.
-        """
-        if self._proc is not None:
-            raise RuntimeError("the Kafka broker is already started")
-        libs = fetch_jars()
-        attempts = 3 if self._requested_port == 0 else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._start_once(libs, timeout)
-            except KafkaLocalError as exc:
-                # A port picked as free may have been taken before the broker bound it.
-                if attempt == attempts or "Address already in use" not in str(exc):
-                    raise
-        raise AssertionError("unreachable")
+    def _prepare(self) -> None:
+        self._libs = fetch_jars()
 
     def _properties(self, data_dir: Path, port: int, controller_port: int) -> dict[str, str]:
         props = {
@@ -442,51 +359,42 @@ class KafkaBroker:
         props.update(self._extra)
         return props
 
-    def _start_once(self, libs: Path, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
+    def _launch(self, port: int, deadline: float, timeout: float) -> str:
         java = _java()
-        tmp = Path(tempfile.mkdtemp(prefix="kafka-local-"))
-        self._dir = tmp
-        self._log_path = tmp / "broker.log"
-        try:
-            port = self._requested_port or _free_port()
-            if self._requested_port:
-                _check_port_free(port)
-            cluster_id = _random_cluster_id()
-            properties_file = self._write_config(tmp, port, _free_port(exclude=port))
-            jvm_common = [
-                "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={tmp / 'log4j2.properties'}",
-                f"-Dkafka.logs.dir={tmp}",
-                "-cp",
-                str(libs / "*"),
-            ]
-            self._format_storage(java, jvm_common, libs, properties_file, cluster_id, deadline)
-            jvm_opts = [
-                f"-Xmx{self._heap}",
-                "-Xms128m",
-                "-XX:+UseG1GC",
-                "-XX:MaxGCPauseMillis=20",
-                "-XX:InitiatingHeapOccupancyPercent=35",
-                "-XX:+ExplicitGCInvokesConcurrent",
-                *os.environ.get("KAFKA_LOCAL_JAVA_OPTS", "").split(),
-            ]
-            with self._log_path.open("ab") as log:
-                self._proc = subprocess.Popen(  # noqa: S603 - fixed command line
-                    [java, *jvm_opts, *jvm_common, "kafka.Kafka", str(properties_file)],
-                    cwd=tmp,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # own process group: a terminal's Ctrl-C skips it
-                )
-            _live_brokers.add(self)
-            self._wait_ready(port, cluster_id, deadline, timeout)
-        except BaseException:
-            self.stop()
-            raise
-        self._bootstrap = f"127.0.0.1:{port}"
-        return self._bootstrap
+        tmp = self._new_dir("kafka-local-", "broker.log")
+        cluster_id = _random_cluster_id()
+        properties_file = self._write_config(tmp, port, ls.free_port(exclude=port))
+        jvm_common = [
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={tmp / 'log4j2.properties'}",
+            f"-Dkafka.logs.dir={tmp}",
+            "-cp",
+            str(self._libs / "*"),
+        ]
+        self._format_storage(java, jvm_common, properties_file, cluster_id, deadline)
+        jvm_opts = [
+            f"-Xmx{self._heap}",
+            "-Xms128m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent",
+            *os.environ.get("KAFKA_LOCAL_JAVA_OPTS", "").split(),
+        ]
+        self._spawn([java, *jvm_opts, *jvm_common, "kafka.Kafka", str(properties_file)], cwd=tmp)
+
+        def check() -> str | None:
+            found_cluster, brokers = probe_broker("127.0.0.1", port, timeout=2.0)
+            if found_cluster != cluster_id:  # not ours: another server on that port
+                return f"port {port} answers for cluster {found_cluster}"
+            if any(node == NODE_ID and p == port for node, _, p in brokers):
+                return None
+            return f"metadata lists brokers {brokers}"
+
+        self._wait_ready(
+            check, deadline=deadline, timeout=timeout, process="the broker", interval=0.2
+        )
+        return self.bootstrap
 
     def _write_config(self, tmp: Path, port: int, controller_port: int) -> Path:
         props = self._properties(tmp / "data", port, controller_port)
@@ -501,18 +409,16 @@ class KafkaBroker:
         self,
         java: str,
         jvm_common: list[str],
-        libs: Path,
         properties_file: Path,
         cluster_id: str,
         deadline: float,
     ) -> None:
-        assert self._log_path is not None
         cmd = [
             java,
             "-Xmx256m",
             "-Dkafka_local.log.level=WARN",  # its config dump would fill the log
             *jvm_common,
-            _storage_tool_class(libs),
+            _storage_tool_class(self._libs),
             "format",
             "--config",
             str(properties_file),
@@ -520,93 +426,16 @@ class KafkaBroker:
             cluster_id,
             "--standalone",
         ]
-        try:
-            with self._log_path.open("ab") as log:
-                fmt = subprocess.run(  # noqa: S603 - fixed command line
-                    cmd,
-                    cwd=properties_file.parent,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    timeout=max(deadline - time.monotonic(), 1.0),
-                    check=False,
-                )
-        except subprocess.TimeoutExpired:
-            self._fail("formatting the storage timed out")
-        if fmt.returncode != 0:
-            self._fail(f"formatting the storage failed (exit {fmt.returncode})")
+        self._run_logged(
+            "formatting the storage", cmd, cwd=properties_file.parent, deadline=deadline
+        )
 
-    def _wait_ready(self, port: int, cluster_id: str, deadline: float, timeout: float) -> None:
-        assert self._proc is not None
-        last_error = "no answer yet"
-        while True:
-            code = self._proc.poll()
-            if code is not None:
-                self._fail(f"the broker exited with code {code} while starting")
-            try:
-                found_cluster, brokers = probe_broker("127.0.0.1", port, timeout=2.0)
-            except (OSError, struct.error) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            else:
-                if found_cluster != cluster_id:  # not ours: another server on that port
-                    last_error = f"port {port} answers for cluster {found_cluster}"
-                elif any(node == NODE_ID and p == port for node, _, p in brokers):
-                    return
-                else:
-                    last_error = f"metadata lists brokers {brokers}"
-            if time.monotonic() >= deadline:
-                self._fail(f"the broker was not ready within {timeout:.0f}s ({last_error})")
-            time.sleep(0.2)
-
-    def _fail(self, message: str) -> NoReturn:
-        tail = _tail(self._log_path)
-        log_hint = f"\n--- last lines of {self._log_path} ---\n{tail}" if tail else ""
-        raise KafkaLocalError(message + log_hint)
-
-    def stop(self, grace: float = 10) -> None:
-        """SIGTERM the broker's pid, SIGKILL it after ``grace`` seconds, remove the temp dir."""
-        proc, self._proc = self._proc, None
-        self._bootstrap = None
-        _live_brokers.discard(self)
-        # Popen has not reaped the child before poll() says it exited, so the pid is still ours.
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=grace)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
-        if self._dir is not None and not self._keep_data:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-            self._log_path = None
-
-    def wait(self) -> int:
-        """Block until the broker process exits; return its exit code."""
-        if self._proc is None:
-            raise RuntimeError("the Kafka broker is not running")
-        return self._proc.wait()
+    def _terminate(self, proc: subprocess.Popen[bytes], grace: float) -> None:
+        if not ls.signal_and_wait(proc, signal.SIGTERM, grace):
+            ls.signal_and_wait(proc, signal.SIGKILL, None)
 
 
 # --------------------------------------------------------------------------- command line
-
-
-class _Terminated(Exception):
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"signal {signum}")
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, frame: FrameType | None) -> None:
-    raise _Terminated(signum)
-
-
-def _ignore_interrupts() -> None:
-    """While stopping the broker, a second Ctrl-C must not leave it running."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _cmd_fetch(args: argparse.Namespace) -> int:
@@ -621,117 +450,23 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    broker = KafkaBroker(port=args.port, num_partitions=args.partitions)
-    signal.signal(signal.SIGTERM, _raise_terminated)
-    code = 0
-    try:
-        started = time.monotonic()
-        bootstrap = broker.start(timeout=args.timeout)
-        print(bootstrap, flush=True)
-        print(
-            f"Kafka {bootstrap} ready in {time.monotonic() - started:.1f}s "
-            f"(pid {broker.pid}, log {broker.log_path}); Ctrl-C stops it",
-            file=sys.stderr,
-            flush=True,
-        )
-        exit_code = broker.wait()
-        print(
-            f"the broker exited by itself with code {exit_code}:\n{_tail(broker.log_path)}",
-            file=sys.stderr,
-        )
-        code = 1
-    except (KeyboardInterrupt, _Terminated):
-        print("stopping Kafka ...", file=sys.stderr, flush=True)
-    except KafkaLocalError as exc:
-        print(f"kafka_local: {exc}", file=sys.stderr)
-        code = 1
-    finally:
-        _ignore_interrupts()
-        broker.stop()
-    return code
+def _broker(args: argparse.Namespace) -> KafkaBroker:
+    return KafkaBroker(port=args.port, num_partitions=args.partitions)
 
 
-def _stop_child(child: subprocess.Popen[bytes], signum: int, grace: float = 10) -> None:
-    if child.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
-        try:
-            child.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    command: list[str] = list(args.command)
-    if command and command[0] == "--":
-        command = command[1:]
-    if not command:
-        print("kafka_local run: give a command after --", file=sys.stderr)
-        return 2
-    broker = KafkaBroker(port=args.port, num_partitions=args.partitions)
-    signal.signal(signal.SIGTERM, _raise_terminated)
-    child: subprocess.Popen[bytes] | None = None
-    code = 1
-    try:
-        bootstrap = broker.start(timeout=args.timeout)
-        print(f"kafka_local: Kafka ready at {bootstrap} (pid {broker.pid})", file=sys.stderr)
-        env = dict(os.environ)
-        for name in BOOTSTRAP_ENV_VARS:
-            env[name] = bootstrap
-        try:
-            child = subprocess.Popen(command, env=env)  # noqa: S603 - the user's command
-        except OSError as exc:
-            print(f"kafka_local run: cannot run {command[0]!r}: {exc}", file=sys.stderr)
-            return 127
-        returncode = child.wait()
-        code = returncode if returncode >= 0 else 128 - returncode
-    except KeyboardInterrupt:
-        # The terminal sent SIGINT to the command too; give it time to finish.
-        if child is not None:
-            _stop_child(child, signal.SIGINT)
-        code = 130
-    except _Terminated as exc:
-        if child is not None:
-            _stop_child(child, signal.SIGTERM)
-        code = 128 + exc.signum
-    except KafkaLocalError as exc:
-        print(f"kafka_local: {exc}", file=sys.stderr)
-        code = 1
-    finally:
-        _ignore_interrupts()
-        broker.stop()
-    return code
+def _partitions_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--partitions", type=int, default=3, help="num.partitions (default 3)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="kafka_local.py", description="Single-node Apache Kafka (KRaft) for local use."
+    parser, sub = ls.command_line(
+        KafkaBroker.SERVICE, "Single-node Apache Kafka (KRaft) for local use."
     )
-    sub = parser.add_subparsers(dest="action", required=True)
     p_fetch = sub.add_parser("fetch", help="download the Kafka jars into libs/ (once)")
     p_fetch.add_argument("--force", action="store_true", help="download again")
     p_fetch.set_defaults(func=_cmd_fetch)
-
-    p_serve = sub.add_parser("serve", help="run a broker in the foreground until Ctrl-C")
-    p_serve.add_argument("--port", type=int, default=DEFAULT_SERVE_PORT, help="0 = any free port")
-    p_run = sub.add_parser("run", help="run a command against a fresh broker: run -- CMD ARGS")
-    p_run.add_argument("--port", type=int, default=0, help="default: any free port")
-    for p in (p_serve, p_run):
-        p.add_argument("--partitions", type=int, default=3, help="num.partitions (default 3)")
-        p.add_argument("--timeout", type=float, default=90, help="start timeout in seconds")
-    p_serve.set_defaults(func=_cmd_serve)
-    p_run.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
-    p_run.set_defaults(func=_cmd_run)
-
-    args = parser.parse_args(argv)
-    try:
-        code: int = args.func(args)
-    except KafkaLocalError as exc:
-        print(f"kafka_local: {exc}", file=sys.stderr)
-        return 1
-    return code
+    ls.add_serve_and_run(sub, KafkaBroker.SERVICE, _broker, options=_partitions_option)
+    return ls.dispatch(parser, argv, KafkaBroker.SERVICE)
 
 
 if __name__ == "__main__":

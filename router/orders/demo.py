@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 
 from router.events import ShipmentStatus as S
 from router.store.db import Database
@@ -791,6 +791,10 @@ async def seed(db: Database, now: datetime) -> int:
     numbers = [spec.number for spec in ORDERS]
     rows = build(now)
     async with db.session() as session, session.begin():
+        if db.dialect == "postgresql":
+            # Processes sharing the database may seed at once: one at a time (SQLite
+            # serialises writers by itself).
+            await session.execute(text("LOCK TABLE shop_orders IN SHARE ROW EXCLUSIVE MODE"))
         await session.execute(delete(ShopOrder).where(ShopOrder.number.in_(numbers)))
         session.add_all(rows)
     return len(rows)

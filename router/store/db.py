@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = "router.store:migrations"
+_MIGRATE = 0x7769736D6F  # "wismo": the advisory lock key that serialises migrations
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -53,6 +54,10 @@ class Database:
 
     async def migrate(self) -> None:
         def upgrade(connection: Connection) -> None:
+            if connection.dialect.name == "postgresql":
+                # Processes that share the database may start at once: one migrates, the
+                # others wait here until it commits, then find nothing left to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE})
             command.upgrade(alembic_config(connection), "head")
 
         async with self.engine.begin() as conn:

@@ -58,7 +58,11 @@ async def _touch_conversation(
             "updated_at": now,
         },
     )
-    conversation = await session.get(Conversation, key)
+    # FOR UPDATE: the conversation's writers take turns until commit. PostgreSQL hands out
+    # `seq` at INSERT, so a writer that started later must not commit its message first: a
+    # mailbox reader would move its cursor past the earlier, still uncommitted seq and never
+    # show that message. (SQLite has one writer at a time and renders no FOR UPDATE.)
+    conversation = await session.get(Conversation, key, with_for_update=True)
     if conversation is not None:
         conversation.updated_at = now
 
@@ -145,6 +149,7 @@ async def record_delivery(
                         "links": [link.model_dump() for link in outbound.links],
                         "quick_replies": outbound.quick_replies,
                         "in_reply_to": outbound.inbound_id,
+                        "author": outbound.author,
                     },
                     "created_at": now,
                 },

@@ -1,4 +1,5 @@
-"""A migrated SQLite database with the demo shop seeded at a fixed `now`."""
+"""The demo shop seeded at a fixed `now`, on SQLite and on the real PostgreSQL server: every
+order query the service runs is proven on both."""
 
 from __future__ import annotations
 
@@ -17,6 +18,6 @@ def now() -> datetime:
 
 
 @pytest.fixture
-async def seeded(db: Database, now: datetime) -> Database:
-    assert await demo.seed(db, now) == len(demo.ORDERS)
-    return db
+async def seeded(any_db: Database, now: datetime) -> Database:
+    assert await demo.seed(any_db, now) == len(demo.ORDERS)
+    return any_db

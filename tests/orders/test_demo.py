@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
 import phonenumbers
+import pytest
 from sqlalchemy import func, select
 
 from router.events import ShipmentStatus
@@ -217,3 +219,19 @@ def test_build_is_relative_to_now() -> None:
             assert sb.shipped_at - sa.shipped_at == shift
             for ea, eb in zip(sa.events, sb.events, strict=True):
                 assert eb.occurred_at - ea.occurred_at == shift
+
+
+@pytest.mark.postgres
+async def test_processes_seeding_one_database_at_once_do_not_collide(
+    postgres_empty_url: str, now: datetime
+) -> None:
+    """Several `wismo serve --demo` processes on one PostgreSQL database start together."""
+    databases = [Database(postgres_empty_url) for _ in range(4)]
+    try:
+        await databases[0].migrate()
+        counts = await asyncio.gather(*(demo.seed(d, now) for d in databases))
+        assert counts == [len(demo.ORDERS)] * 4
+        assert await count(databases[0], ShopOrder) == len(demo.ORDERS)
+    finally:
+        for database in databases:
+            await database.close()

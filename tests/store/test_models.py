@@ -44,11 +44,32 @@ async def test_aware_non_utc_in_aware_utc_out(db: Database) -> None:
     )
 
 
-async def test_sqlite_stores_the_utc_wall_time(db: Database) -> None:
+async def test_the_database_stores_the_utc_instant(db: Database) -> None:
+    """SQLite: naive text of the UTC wall time. PostgreSQL: a timestamptz, whatever the
+    session's time zone."""
     await _stored(db, datetime(2026, 3, 4, 12, 30, tzinfo=PLUS_TWO))
     async with db.engine.connect() as conn:
-        raw = (await conn.execute(text("SELECT processed_at FROM processed_events"))).scalar_one()
-    assert raw == "2026-03-04 10:30:00.000000"
+        if db.dialect == "sqlite":
+            raw = (await conn.execute(text("SELECT processed_at FROM processed_events"))).one()
+            assert raw == ("2026-03-04 10:30:00.000000",)
+            return
+        await conn.execute(text("SET TIME ZONE 'America/Los_Angeles'"))
+        raw = (
+            await conn.execute(
+                text(
+                    "SELECT pg_typeof(processed_at)::text, processed_at::text,"
+                    " (processed_at AT TIME ZONE 'UTC')::text FROM processed_events"
+                )
+            )
+        ).one()
+        assert tuple(raw) == (
+            "timestamp with time zone",
+            "2026-03-04 02:30:00-08",
+            "2026-03-04 10:30:00",
+        )
+        read = (await conn.execute(select(ProcessedEvent.processed_at))).scalar_one()
+    assert read == datetime(2026, 3, 4, 10, 30, tzinfo=UTC)
+    assert read.tzinfo is UTC
 
 
 async def test_aware_bind_parameters_compare_in_utc(db: Database) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, insert, select, text
 
 from router.events import (
     Action,
@@ -143,6 +145,7 @@ async def test_record_delivery_twice_writes_one_message_one_delivery(db: Databas
         "links": [{"label": "Track", "url": "https://example.com/t/1"}],
         "quick_replies": ["Thanks"],
         "in_reply_to": "webchat:webchat:s1:1",
+        "author": "bot",
     }
     assert delivery is not None
     assert (delivery.channel, delivery.status, delivery.provider_message_id, delivery.error) == (
@@ -233,3 +236,55 @@ async def test_last_decision_is_per_conversation(db: Database) -> None:
     mine = inbound(1)
     await record_turn(db, "pipeline", mine, decision(mine, T0), T0)
     assert await repo.last_decision(db, "webchat:s2", T0 - timedelta(hours=1)) is None
+
+
+async def _until_a_session_waits_for_a_lock(db: Database) -> None:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    async with asyncio.timeout(10):
+        while True:
+            async with db.engine.connect() as conn:
+                if (await conn.execute(query)).scalar_one():
+                    return
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("later", [timedelta(0), timedelta(seconds=1)], ids=["same-now", "later"])
+async def test_the_mailbox_cursor_never_skips_a_message_committed_late(
+    postgres_db: Database, later: timedelta
+) -> None:
+    """PostgreSQL hands out `seq` at INSERT, not at COMMIT. The reply to message 1 is inserted
+    (seq n+1) and then held up before its commit (here: by a lock on its delivery row); the
+    customer's message 2 arrives meanwhile. If it could commit first (seq n+2), a socket that
+    reads it moves its cursor past n+1 and never shows the reply."""
+    db = postgres_db
+    first, second = inbound(1), inbound(2)
+    reply = outbound(first)
+    await record_turn(db, "pipeline", first, decision(first, T0), T0)
+    (row,) = await repo.messages_after(db, "webchat:s1", 0)
+    cursor = row.seq
+    async with db.engine.connect() as blocker:
+        held = await blocker.begin()
+        await blocker.execute(
+            insert(Delivery).values(
+                outbound_id=reply.event_id, channel="webchat", status="failed", delivered_at=T0
+            )
+        )
+        late = asyncio.create_task(
+            repo.record_delivery(db, "dispatch", reply, provider_message_id=None, now=T0 + later)
+        )
+        await _until_a_session_waits_for_a_lock(db)
+        meanwhile = asyncio.create_task(repo.record_inbound(db, second, T0 + later))
+        await asyncio.wait([meanwhile], timeout=0.5)
+        # A connected socket reads the mailbox now (dispatch or its poll wakes it up).
+        seen = await repo.messages_after(db, "webchat:s1", cursor)
+        await held.rollback()
+    await late
+    await meanwhile
+    if seen:
+        cursor = seen[-1].seq
+    seen += await repo.messages_after(db, "webchat:s1", cursor)
+    assert [m.event_id for m in seen] == [reply.event_id, second.event_id]
