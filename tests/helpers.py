@@ -5,14 +5,19 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from router.bus import RetryPolicy
+from router.bus.memory import MemoryBus
 from router.errors import Unavailable
+from router.events import InboundMessage
+from router.ingest import Ingest
 from router.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +60,45 @@ async def local_server(*routes: web.RouteDef) -> AsyncIterator[TestServer]:
         yield server
     finally:
         await server.close()
+
+
+class Clock:
+    """The injected clock; tests set or advance it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class RecordingBus(MemoryBus):
+    """The embedded bus, keeping every inbound message it acknowledged."""
+
+    def __init__(self) -> None:
+        super().__init__(partitions=1)
+        self.inbound: list[InboundMessage] = []
+
+    async def publish(self, topic: str, key: str, value: bytes, headers: Mapping[str, str]) -> None:
+        await super().publish(topic, key, value, headers)
+        if headers.get("event-type") == "inbound_message":
+            self.inbound.append(InboundMessage.model_validate_json(value))
+
+
+@dataclass
+class RecordingIngest(Ingest):
+    """The real Ingest (dedupe, receipts, metrics), remembering what it put on the bus."""
+
+    published: list[InboundMessage] = field(default_factory=list)
+
+    async def accept(self, message: InboundMessage) -> bool:
+        new = await super().accept(message)
+        if new:
+            self.published.append(message)
+        return new
 
 
 def unique_prefix() -> str:

@@ -3,20 +3,14 @@ types, truncated multipart, bad UTF-8, deeply nested JSON, random signature head
 the limit. The answer is always a short JSON 4xx (or a 2xx where the input is legitimately
 ignorable), never a 5xx, and nothing reaches the bus.
 
-The service runs in a thread with its own event loop, so hypothesis drives it with plain
-blocking HTTP calls. Each channel's own tests fuzz again *behind* its signature check.
+Each channel's own tests fuzz again *behind* its signature check.
 """
 
 from __future__ import annotations
 
-import asyncio
-import http.client
 import json
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,8 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from router.app import Service
-from router.settings import Settings
+from tests.channels.fuzzing import Running, check_answer, json_trees, nested, running_service
 
 # Every channel configured with test credentials (none of which a fuzzer knows to sign with).
 CHANNELS: dict[str, dict[str, Any]] = {
@@ -61,46 +54,10 @@ MAX_BODY_BY_PREFIX = {"/webhooks/email/": 25 * 1024 * 1024}
 EXAMPLES = 400
 
 
-@dataclass
-class Running:
-    service: Service
-    port: int
-    loop: asyncio.AbstractEventLoop
-
-    def published(self) -> int:
-        return self.service.bus.stats.published
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    tmp: Path = tmp_path_factory.mktemp("fuzz")
-    settings_ = Settings(
-        host="127.0.0.1",
-        port=0,
-        database={"url": f"sqlite+aiosqlite:///{tmp}/fuzz.db"},
-        channels=CHANNELS,
-    )
-    loop = asyncio.new_event_loop()
-    service = Service(settings_)
-    started = threading.Event()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        await service.start()
-        started.set()
-        await stop.wait()
-        await service.stop()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    assert started.wait(30), "the service did not start"
-    assert service.port is not None
-    try:
-        yield Running(service, service.port, loop)
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
-        loop.close()
+    with running_service(tmp_path_factory.mktemp("fuzz"), CHANNELS) as served:
+        yield served
 
 
 def endpoints(running: Running) -> list[tuple[str, str]]:
@@ -115,32 +72,6 @@ def endpoints(running: Running) -> list[tuple[str, str]]:
             continue
         found.append((route.method, re.sub(r"\{[^}]+\}", "fuzz-param", str(path))))
     return sorted(set(found))
-
-
-def request(
-    running: Running, method: str, path: str, body: bytes, headers: dict[str, str]
-) -> tuple[int, bytes, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=20)
-    try:
-        connection.request(method, path, body=body, headers=headers)
-        response = connection.getresponse()
-        return response.status, response.read(), response.getheader("Content-Type") or ""
-    finally:
-        connection.close()
-
-
-json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
-json_trees = st.recursive(
-    json_leaves,
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=30,
-)
-
-
-def nested(depth: int) -> bytes:
-    return b'{"a":' * depth + b"1" + b"}" * depth
 
 
 def multipart(parts: list[tuple[str, str]], cut: int) -> tuple[bytes, str]:
@@ -193,15 +124,6 @@ signature_headers = st.dictionaries(
 )
 
 
-def check(status: int, body: bytes, content_type: str) -> None:
-    assert status < 500, body[:300]
-    if status >= 400:
-        assert content_type.startswith("application/json"), content_type
-        error = json.loads(body)
-        assert set(error) == {"error", "message"}
-        assert len(body) < 1000
-
-
 def test_every_channel_route_is_found(running: Running) -> None:
     paths = {path for _, path in endpoints(running)}
     assert "/webchat/messages" in paths
@@ -221,8 +143,8 @@ def test_random_requests_never_fail_inside(running: Running, data: st.DataObject
     if content_type:
         headers["Content-Type"] = content_type
     before = running.published()
-    status, answer, answer_type = request(running, method, path, body, headers)
-    check(status, answer, answer_type)
+    status, answer, answer_type = running.request(method, path, body, headers)
+    check_answer(status, answer, answer_type)
     if not path.startswith("/webchat/"):  # the web chat has no signature: a valid post counts
         assert running.published() == before
 
@@ -233,11 +155,11 @@ def test_every_endpoint_refuses_a_body_over_the_limit(running: Running) -> None:
             continue
         limit = next((n for p, n in MAX_BODY_BY_PREFIX.items() if path.startswith(p)), MAX_BODY)
         big = b"x" * (limit + 1)
-        status, answer, answer_type = request(
-            running, method, path, big, {"Content-Type": "application/json"}
+        status, answer, answer_type = running.request(
+            method, path, big, {"Content-Type": "application/json"}
         )
         if limit == MAX_BODY:
             assert status == 413, path
         else:  # credentials are checked first there: a stranger's large body is not even read
             assert status in (401, 413), path
-        check(status, answer, answer_type)
+        check_answer(status, answer, answer_type)

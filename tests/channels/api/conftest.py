@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -19,39 +19,22 @@ from channels.api.signature import signed_headers
 from channels.base import ChannelContext
 from router.bus.memory import MemoryBus
 from router.events import InboundMessage
-from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
 from router.settings import Settings
 from router.store.db import Database
-from tests.helpers import FAST_RETRY, local_server
+from tests.helpers import FAST_RETRY, RecordingIngest, local_server
+from tests.helpers import Clock as BaseClock
 
 SECRET = "wismo-api-test-secret-0001"
 NOW = datetime(2026, 2, 12, 18, 26, 12, tzinfo=UTC)  # unix 1770920772
 
 
-@dataclass
-class Clock:
-    now: datetime = NOW
+class Clock(BaseClock):
+    """The injected clock, at NOW unless told otherwise."""
 
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@dataclass
-class RecordingIngest(Ingest):
-    """The real Ingest (dedupe, receipts, metrics), remembering what it put on the bus."""
-
-    published: list[InboundMessage] = field(default_factory=list)
-
-    async def accept(self, message: InboundMessage) -> bool:
-        new = await super().accept(message)
-        if new:
-            self.published.append(message)
-        return new
+    def __init__(self, now: datetime = NOW) -> None:
+        super().__init__(now)
 
 
 @dataclass

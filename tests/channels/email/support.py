@@ -20,13 +20,12 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.base import ChannelContext
 from channels.email import EmailChannel
-from router.bus.memory import MemoryBus
-from router.events import InboundMessage
 from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
 from router.settings import Settings
 from router.store.db import Database
+from tests.helpers import RecordingBus
 
 NOW = datetime(2026, 2, 12, 18, 27, 12, tzinfo=UTC)  # 60 s after the Mailgun vector's timestamp
 
@@ -106,18 +105,6 @@ async def smtp_server() -> AsyncIterator[SmtpSink]:
 
 
 # --- the channel on a local server ------------------------------------------------------------
-
-
-class RecordingBus(MemoryBus):
-    """The memory bus, remembering the inbound messages published."""
-
-    def __init__(self) -> None:
-        super().__init__(partitions=1)
-        self.inbound: list[InboundMessage] = []
-
-    async def publish(self, topic: str, key: str, value: bytes, headers: Mapping[str, str]) -> None:
-        await super().publish(topic, key, value, headers)
-        self.inbound.append(InboundMessage.model_validate_json(value))
 
 
 @dataclass

@@ -4,21 +4,16 @@ Postmark payloads, random and truncated multipart forms (SendGrid), random signe
 200 (a valid or legitimately ignorable mail) or a short JSON 4xx, never a 5xx, and an event is
 published only when the answer says the mail was accepted.
 
-The service runs in a thread with its own event loop (ingest role only), so hypothesis drives
-it with plain blocking HTTP calls. (tests/channels/test_fuzz.py fuzzes without credentials.)
+The service runs in a thread of its own (ingest role only). (tests/channels/test_fuzz.py fuzzes
+without credentials.)
 """
 
 from __future__ import annotations
 
-import asyncio
-import http.client
 import json
 import secrets
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,8 +23,6 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from channels.email import EmailChannel
-from router.app import Service
-from router.settings import Settings
 from tests.channels.email import mails, payloads
 from tests.channels.email.support import (
     INBOUND_CONFIG,
@@ -39,73 +32,34 @@ from tests.channels.email.support import (
     SENDGRID_TOKEN,
     basic,
 )
+from tests.channels.fuzzing import Running, check_answer, running_service
 
 SG_HEADERS = {"Authorization": basic("sendgrid", "sg-basic-secret")}
 BOUNDARY = "fuzzBoundary42"
 
 
-@dataclass
-class Running:
-    service: Service
-    port: int
-
-    def published(self) -> int:
-        return self.service.bus.stats.published
-
-
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    tmp: Path = tmp_path_factory.mktemp("email-fuzz")
-    settings_ = Settings(
-        host="127.0.0.1",
-        port=0,
+    with running_service(
+        tmp_path_factory.mktemp("email-fuzz"),
+        {"email": INBOUND_CONFIG},
+        factories={"email": EmailChannel},
         roles=["ingest"],
-        database={"url": f"sqlite+aiosqlite:///{tmp}/fuzz.db"},
-        channels={"email": INBOUND_CONFIG},
-    )
-    loop = asyncio.new_event_loop()
-    service = Service(settings_, channels={"email": EmailChannel})
-    started = threading.Event()
-    stop = asyncio.Event()
-
-    async def main() -> None:
-        await service.start()
-        started.set()
-        await stop.wait()
-        await service.stop()
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
-    thread.start()
-    assert started.wait(30), "the service did not start"
-    assert service.port is not None
-    try:
-        yield Running(service, service.port)
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
-        loop.close()
+    ) as served:
+        yield served
 
 
 def call(running: Running, path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     """POST and check the answer's shape; the JSON answer."""
     before = running.published()
-    connection = http.client.HTTPConnection("127.0.0.1", running.port, timeout=20)
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        status, raw = response.status, response.read()
-        content_type = response.getheader("Content-Type") or ""
-    finally:
-        connection.close()
-    assert status < 500, raw[:300]
+    status, raw, content_type = running.request("POST", path, body, headers)
+    check_answer(status, raw, content_type)
     if currently_in_test_context():
         event(f"{path} {status}")
     assert content_type.startswith("application/json"), content_type
     answer = json.loads(raw)
     assert isinstance(answer, dict)
     if status >= 400:
-        assert set(answer) == {"error", "message"}
-        assert len(raw) < 1000
         assert running.published() == before
     else:
         assert status == 200

@@ -19,6 +19,7 @@ from router.events import Attachment, InboundMessage, OutboundMessage, Party
 from router.store import channel_state, repo
 from router.store.db import Database
 from router.store.models import Delivery
+from tests.channels.fuzzing import json_trees
 from tests.channels.meta.harness import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -242,15 +243,6 @@ async def test_another_object_is_acknowledged(
 
 
 # --- fuzz, behind a valid signature -------------------------------------------------------------
-
-json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-json_trees = st.recursive(
-    json_leaves,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=25,
-)
 
 
 @st.composite

@@ -15,15 +15,15 @@ from aiohttp import web
 
 from channels.base import ChannelContext
 from channels.meta.signature import sign
-from router.bus.memory import MemoryBus
 from router.dispatch import SendResult
-from router.events import InboundMessage, OutboundMessage, Party
+from router.events import OutboundMessage, Party
 from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
 from router.settings import Settings
 from router.store.db import Database
-from tests.helpers import local_server
+from tests.helpers import Clock as BaseClock
+from tests.helpers import RecordingBus, local_server
 
 APP_SECRET = "app_secret_123"
 VERIFY_TOKEN = "verify-me-please"
@@ -33,27 +33,11 @@ NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 FAST_RETRY = {"attempts": 3, "backoff_s": 0.01, "max_backoff_s": 0.02, "timeout_s": 2.0}
 
 
-class Clock:
-    """The injected clock; tests move it."""
+class Clock(BaseClock):
+    """The injected clock, at NOW unless told otherwise."""
 
     def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class RecordingBus(MemoryBus):
-    """The embedded bus, keeping every inbound event it acknowledged."""
-
-    def __init__(self) -> None:
-        super().__init__(partitions=1)
-        self.inbound: list[InboundMessage] = []
-
-    async def publish(self, topic: str, key: str, value: bytes, headers: Mapping[str, str]) -> None:
-        await super().publish(topic, key, value, headers)
-        if headers.get("event-type") == "inbound_message":
-            self.inbound.append(InboundMessage.model_validate_json(value))
+        super().__init__(now)
 
 
 # --- the fake Graph API -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,12 +18,11 @@ from channels.telegram import TelegramChannel
 from channels.telegram.channel import SECRET_HEADER
 from router.bus.memory import MemoryBus
 from router.events import InboundMessage
-from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
 from router.settings import Settings
 from router.store.db import Database
-from tests.helpers import FAST_RETRY, local_server
+from tests.helpers import FAST_RETRY, RecordingIngest, local_server
 
 # From /work/shared/reference/vectors/telegram.json ("self-generated"; scheme from the Bot API
 # setWebhook secret_token parameter, https://core.telegram.org/bots/api#setwebhook).
@@ -32,19 +31,6 @@ SECRET = "tg-Secret_token-123"
 BOT_TOKEN = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
 BOT_ID = "123456"
 NOW = datetime(2026, 2, 12, 18, 26, 12, tzinfo=UTC)
-
-
-@dataclass
-class RecordingIngest(Ingest):
-    """The real Ingest (dedupe, receipts, metrics), remembering what it put on the bus."""
-
-    published: list[InboundMessage] = field(default_factory=list)
-
-    async def accept(self, message: InboundMessage) -> bool:
-        new = await super().accept(message)
-        if new:
-            self.published.append(message)
-        return new
 
 
 @dataclass

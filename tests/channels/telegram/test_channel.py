@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from router.dispatch import SendFailed, SendResult
 from router.events import Link, OutboundMessage, Party
 from router.store import channel_state
+from tests.channels.fuzzing import json_trees
 from tests.channels.telegram.conftest import BOT_TOKEN, NOW, SECRET, Hook, HookFactory
 from tests.channels.telegram.fake_bot_api import error, fake_bot_api
 from tests.channels.telegram.updates import (
@@ -242,14 +243,6 @@ async def test_my_chat_member_updates_block_and_unblock(hook: Hook) -> None:
 
 # -- fuzz, behind a valid secret token -------------------------------------------------------
 
-json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-json_trees = st.recursive(
-    json_leaves,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=25,
-)
 KEYS = [
     "update_id",
     "message",

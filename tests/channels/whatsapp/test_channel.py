@@ -19,6 +19,7 @@ from router.events import OutboundMessage, Party
 from router.store import channel_state, repo
 from router.store.db import Database
 from router.store.models import Delivery
+from tests.channels.fuzzing import json_leaves, json_trees
 from tests.channels.meta.harness import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -231,14 +232,6 @@ async def test_handshake(served: Served, session: aiohttp.ClientSession) -> None
 
 # --- fuzz, behind a valid signature -------------------------------------------------------------
 
-json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-json_trees = st.recursive(
-    json_leaves,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=25,
-)
 # Real field names in random places, so the fuzzer gets past the envelope sometimes.
 known_keys = st.sampled_from(
     ["object", "entry", "changes", "field", "value", "metadata", "phone_number_id", "messages",
@@ -299,7 +292,7 @@ async def test_fuzz_behind_a_valid_signature(
     published = served.rig.bus.inbound[before:]
     for message in published:  # only a real message gets through, and as one
         assert response.status == 200
-        assert message.provider_message_id == "wamid.F"
+        assert message.provider_message_id  # "wamid.F", or whatever string replaced it
         assert message.text.strip()
         assert message.sender.id
 
