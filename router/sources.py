@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+
 import aiohttp
 
+from router.orders.actions import OrderActions, ShopifyOrderActions, SqlOrderActions
 from router.orders.base import OrderSource
 from router.orders.shopify import ShopifyOrderSource
 from router.orders.sql import SqlOrderSource
@@ -44,6 +48,37 @@ def order_sources(
             )
         )
     return sources
+
+
+# A remedy is not on the customer's clock: refundCreate waits for the payment gateway, so it
+# gets more than the per-lookup budget (a timeout is retried, and the retry finds the refund).
+ACTION_TIMEOUT_S = 10.0
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def order_actions(
+    cfg: SourcesSettings,
+    db: Database,
+    session: aiohttp.ClientSession,
+    clock: Callable[[], datetime] = _utc_now,
+) -> OrderActions | None:
+    """Where approved remedies are carried out: the shop whose orders we answer about (Shopify
+    when configured, else the project's own tables), or nowhere (None: approvals stay manual)."""
+    if cfg.shopify is not None:
+        return ShopifyOrderActions(
+            session,
+            shop_domain=cfg.shopify.shop_domain,
+            access_token=cfg.shopify.access_token.get_secret_value(),
+            api_version=cfg.shopify.api_version,
+            base_url=cfg.shopify.base_url,
+            timeout_s=max(cfg.budget_s, ACTION_TIMEOUT_S),
+        )
+    if cfg.sql:
+        return SqlOrderActions(db, clock)
+    return None
 
 
 def tracking_source(cfg: SourcesSettings, session: aiohttp.ClientSession) -> TrackingSource | None:

@@ -13,9 +13,10 @@ not what the API sends, a timeout) raises SourceError; None and [] mean "no such
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -157,9 +158,84 @@ class _Data(_Node):
     orders: _Orders
 
 
-class _Response(_Node):
-    data: _Data | None = None
+class _Envelope(BaseModel):
+    """A GraphQL response before its `data` is read: errors are looked at first."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    data: Any = None
     errors: Any = None
+
+
+D = TypeVar("D", bound=BaseModel)
+
+
+class ShopifyAdmin:
+    """One store's Admin GraphQL endpoint: the one place that posts to it, so the order source
+    and the order actions fail alike (every failure a SourceError, retry only when it helps)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        shop_domain: str,
+        access_token: str,
+        api_version: str = "2025-07",
+        base_url: str | None = None,
+        timeout_s: float = 2.0,
+    ) -> None:
+        self.session = session
+        self.shop_domain = shop_domain
+        self.api_version = api_version
+        self.base_url = (base_url or f"https://{shop_domain}").rstrip("/")
+        self._access_token = access_token
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
+
+    async def request(self, document: str, variables: Mapping[str, Any], data: type[D]) -> D:
+        """`data` read as the given model. HTTP errors, GraphQL `errors` (THROTTLED is worth a
+        retry), a missing `data` and a payload the API never sends raise SourceError."""
+        payload = {"query": document, "variables": dict(variables)}
+        headers = {
+            "X-Shopify-Access-Token": self._access_token,
+            "Accept": "application/json",
+        }
+        try:
+            async with self.session.post(
+                self.endpoint,
+                json=payload,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,  # never replay the token to wherever a redirect points
+            ) as response:
+                body = await response.read()
+                status = response.status
+        except TimeoutError as exc:
+            raise SourceError(f"shopify: no answer within {self.timeout.total}s") from exc
+        except aiohttp.ClientError as exc:
+            raise SourceError(f"shopify: {type(exc).__name__}") from exc
+        if status != 200:
+            raise SourceError(f"shopify: HTTP {status}", retry=transient(status))
+        try:
+            envelope = _Envelope.model_validate_json(body)
+        except ValidationError as exc:
+            raise _unexpected(exc) from exc
+        if envelope.errors:
+            summary = _summarize(envelope.errors)
+            raise SourceError(f"shopify: GraphQL errors: {summary}", retry="THROTTLED" in summary)
+        if envelope.data is None:
+            raise SourceError("shopify: response without data", retry=False)
+        try:
+            return data.model_validate(envelope.data)
+        except ValidationError as exc:
+            raise _unexpected(exc) from exc
+
+
+def _unexpected(exc: ValidationError) -> SourceError:
+    return SourceError(f"shopify: unexpected payload ({exc.error_count()} errors)", retry=False)
 
 
 class ShopifyOrderSource:
@@ -177,16 +253,18 @@ class ShopifyOrderSource:
         base_url: str | None = None,
         timeout_s: float = 2.0,
     ) -> None:
-        self.session = session
-        self.shop_domain = shop_domain
-        self.api_version = api_version
-        self.base_url = (base_url or f"https://{shop_domain}").rstrip("/")
-        self._access_token = access_token
-        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.admin = ShopifyAdmin(
+            session,
+            shop_domain=shop_domain,
+            access_token=access_token,
+            api_version=api_version,
+            base_url=base_url,
+            timeout_s=timeout_s,
+        )
 
     @property
     def endpoint(self) -> str:
-        return f"{self.base_url}/admin/api/{self.api_version}/graphql.json"
+        return self.admin.endpoint
 
     async def by_number(self, number: str, *, now: datetime) -> Order | None:
         wanted = number.strip().lstrip("#").strip()
@@ -222,39 +300,9 @@ class ShopifyOrderSource:
         return [_to_order(node, fetched_at=now) for node in newest]
 
     async def _orders(self, search: str, first: int) -> list[_Order]:
-        payload = {"query": ORDERS_QUERY, "variables": {"query": search, "first": first}}
-        headers = {
-            "X-Shopify-Access-Token": self._access_token,
-            "Accept": "application/json",
-        }
-        try:
-            async with self.session.post(
-                self.endpoint,
-                json=payload,
-                headers=headers,
-                timeout=self._timeout,
-                allow_redirects=False,  # never replay the token to wherever a redirect points
-            ) as response:
-                body = await response.read()
-                status = response.status
-        except TimeoutError as exc:
-            raise SourceError(f"shopify: no answer within {self._timeout.total}s") from exc
-        except aiohttp.ClientError as exc:
-            raise SourceError(f"shopify: {type(exc).__name__}") from exc
-        if status != 200:
-            raise SourceError(f"shopify: HTTP {status}", retry=transient(status))
-        try:
-            parsed = _Response.model_validate_json(body)
-        except ValidationError as exc:
-            raise SourceError(
-                f"shopify: unexpected payload ({exc.error_count()} errors)", retry=False
-            ) from exc
-        if parsed.errors:
-            summary = _summarize(parsed.errors)
-            raise SourceError(f"shopify: GraphQL errors: {summary}", retry="THROTTLED" in summary)
-        if parsed.data is None:
-            raise SourceError("shopify: response without data", retry=False)
-        return parsed.data.orders.nodes
+        variables = {"query": search, "first": first}
+        found = await self.admin.request(ORDERS_QUERY, variables, _Data)
+        return found.orders.nodes
 
 
 def search_value(value: str) -> str:

@@ -63,13 +63,14 @@ def test_the_locales() -> None:
 def used_keys() -> set[str]:
     """Every key the reply code asks for: literal ones, and the ones built from a status."""
     found: set[str] = set()
-    for module in ("compose.py", "formats.py"):
+    for module in ("compose.py", "formats.py", "notice.py"):
         source = (LOCALE_DIR.parent / module).read_text(encoding="utf-8")
         found |= set(re.findall(r"\btext\(\s*lang,\s*\"([a-z_.]+)\"", source))
     found |= ASKS  # an ask rule's sentence has the rule's name
     found |= {f"status.{s.value}" for s in ShipmentStatus}
     found |= {f"summary.{s.value}" for s in ShipmentStatus} | {"summary.not_shipped"}
     found |= {f"quick.{o}" for o in OFFERS} | {f"next.offer_{o}" for o in OFFERS}
+    found |= {f"remedy.{o}" for o in OFFERS}  # the notices after an approved remedy
     return found
 
 
@@ -77,6 +78,14 @@ def test_english_has_every_key_the_code_uses() -> None:
     used = used_keys()
     assert len(used) > 60
     assert used - set(EN) == set()
+
+
+def test_the_remedy_notices_are_found_in_the_code() -> None:
+    """notice.py asks for them by literal key: the scan above sees them, so every locale must
+    have them (test_every_english_key_exists)."""
+    source = (LOCALE_DIR.parent / "notice.py").read_text(encoding="utf-8")
+    literal = set(re.findall(r"\btext\(\s*lang,\s*\"([a-z_.]+)\"", source))
+    assert {"remedy.reship", "remedy.refund"} <= literal
 
 
 def test_every_english_template_formats() -> None:
