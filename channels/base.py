@@ -21,10 +21,13 @@ from typing import Any, Protocol
 import aiohttp
 from aiohttp import web
 
+from router.bus import EventBus, Record
 from router.dispatch import SendResult
 from router.events import OutboundMessage
 from router.ingest import Ingest
 from router.live import ConversationFeed
+from router.metrics import Metrics
+from router.orders.actions import OrderActions
 from router.reply.formats import Format
 from router.settings import Settings
 from router.store.db import Database
@@ -61,3 +64,39 @@ class Channel(Protocol):
 
 
 ChannelFactory = Callable[[ChannelContext], Channel]
+
+
+@dataclass(frozen=True)
+class DeskContext:
+    """What the composition root hands a human desk (Slack): more than a channel gets, since
+    a desk also carries out what humans decide (answers, approvals)."""
+
+    settings: Settings
+    config: Mapping[str, Any]  # this desk's own section: settings.channels[<name>]
+    ingest: Ingest
+    db: Database
+    bus: EventBus  # the desk role publishes human answers to the outbound topic
+    metrics: Metrics
+    clock: Callable[[], datetime]
+    http: aiohttp.ClientSession
+    formats: Mapping[str, Format]  # customer channel → reply format, for approval notices
+    order_actions: OrderActions | None  # carries out approved remedies; None: not configured
+
+
+class Desk(Protocol):
+    """Where humans take escalations: its routes are mounted by the ingest role; the desk role
+    consumes the escalations and desk topics with `handle` and runs `start`'s background work
+    (reminders, idle hand-backs) until `close`."""
+
+    name: str
+
+    def routes(self) -> Iterable[web.AbstractRouteDef]: ...
+
+    async def handle(self, record: Record) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+DeskFactory = Callable[[DeskContext], Desk]

@@ -1,12 +1,13 @@
-"""The one explicit list of channels. Adding a channel: one folder, one line here."""
+"""The one explicit list of channels (and human desks). Adding one: a folder, a line here."""
 
 from __future__ import annotations
 
 from channels.api import ApiChannel
-from channels.base import ChannelFactory
+from channels.base import ChannelFactory, DeskFactory
 from channels.email import EmailChannel
 from channels.instagram import InstagramChannel
 from channels.messenger import MessengerChannel
+from channels.slack import SlackDesk
 from channels.sms import TwilioSmsChannel
 from channels.telegram import TelegramChannel
 from channels.webchat import WebChatChannel
@@ -21,4 +22,8 @@ CHANNELS: dict[str, ChannelFactory] = {
     "telegram": TelegramChannel,
     "webchat": WebChatChannel,
     "whatsapp": WhatsAppChannel,
+}
+
+DESKS: dict[str, DeskFactory] = {
+    "slack": SlackDesk,
 }

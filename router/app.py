@@ -20,8 +20,16 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from channels.base import Channel, ChannelContext, ChannelDisabled, ChannelFactory
-from channels.registry import CHANNELS
+from channels.base import (
+    Channel,
+    ChannelContext,
+    ChannelDisabled,
+    ChannelFactory,
+    Desk,
+    DeskContext,
+    DeskFactory,
+)
+from channels.registry import CHANNELS, DESKS
 from router.bus import Consumer, EventBus, make_bus
 from router.bus import topics as t
 from router.classify import load_classifier
@@ -33,7 +41,7 @@ from router.metrics import Metrics
 from router.orders import demo
 from router.pipeline import Pipeline
 from router.settings import Settings
-from router.sources import order_sources, tracking_source
+from router.sources import order_actions, order_sources, tracking_source
 from router.store.db import Database
 
 log = structlog.get_logger(__name__)
@@ -53,6 +61,7 @@ class Service:
         clock: Clock = utc_now,
         bus: EventBus | None = None,
         channels: Mapping[str, ChannelFactory] = CHANNELS,
+        desks: Mapping[str, DeskFactory] = DESKS,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -64,6 +73,8 @@ class Service:
         self.ingest = Ingest(self.bus, self.metrics, self.db, clock)
         self.channel_factories = channels
         self.channels: dict[str, Channel] = {}
+        self.desk_factories = desks
+        self.desks: dict[str, Desk] = {}
         self.consumers: list[Consumer] = []
         self.runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -95,6 +106,25 @@ class Service:
                 self.channels[name] = factory(ctx)
             except ChannelDisabled as exc:
                 log.info("channel_disabled", channel=name, reason=str(exc))
+        formats = {name: ch.reply_format for name, ch in self.channels.items()}
+        actions = order_actions(self.settings.sources, self.db, self.http, self.clock)
+        for name, desk_factory in self.desk_factories.items():
+            desk_ctx = DeskContext(
+                settings=self.settings,
+                config=self.settings.channels.get(name, {}),
+                ingest=self.ingest,
+                db=self.db,
+                bus=self.bus,
+                metrics=self.metrics,
+                clock=self.clock,
+                http=self.http,
+                formats=formats,
+                order_actions=actions,
+            )
+            try:
+                self.desks[name] = desk_factory(desk_ctx)
+            except ChannelDisabled as exc:
+                log.info("desk_disabled", desk=name, reason=str(exc))
         roles = set(self.settings.roles)
         if "pipeline" in roles:
             self.pipeline = Pipeline(
@@ -110,7 +140,7 @@ class Service:
                 settings=self.settings,
                 metrics=self.metrics,
                 clock=self.clock,
-                formats={name: ch.reply_format for name, ch in self.channels.items()},
+                formats=formats,
             )
             self.consumers.append(
                 self.bus.consumer([t.INBOUND], self.group("pipeline"), self.pipeline.handle)
@@ -126,8 +156,18 @@ class Service:
             self.consumers.append(
                 self.bus.consumer([t.OUTBOUND], self.group("dispatch"), self.dispatcher.handle)
             )
+        if "desk" in roles:
+            for name, desk in self.desks.items():
+                self.consumers.append(
+                    self.bus.consumer(
+                        [t.ESCALATIONS, t.DESK], self.group(f"desk-{name}"), desk.handle
+                    )
+                )
         for consumer in self.consumers:
             await consumer.start()
+        if "desk" in roles:
+            for desk in self.desks.values():
+                await desk.start()
         self.runner = web.AppRunner(
             self.web_app(include_channels="ingest" in roles),
             handle_signals=False,
@@ -160,13 +200,16 @@ class Service:
         if include_channels:
             for channel in self.channels.values():
                 app.add_routes(channel.routes())
+            for desk in self.desks.values():
+                app.add_routes(desk.routes())
         return app
 
     async def stop(self) -> None:
         """Stop taking requests, let consumers finish and commit, then close the bus and DB."""
-        for channel in self.channels.values():
+        closing: list[Channel | Desk] = [*self.channels.values(), *self.desks.values()]
+        for closable in closing:
             with contextlib.suppress(Exception):
-                await channel.close()
+                await closable.close()
         if self.runner is not None:
             await self.runner.cleanup()
         await asyncio.gather(*(consumer.stop() for consumer in self.consumers))

@@ -284,10 +284,77 @@ class Escalation(Event):
     needs_approval: list[str] = Field(
         default_factory=list, description="Remedies a human must approve (reship, refund)"
     )
+    recipient: Party | None = Field(
+        default=None, description="Who a human's answer goes to (the customer's channel address)"
+    )
+    route: dict[str, str] = Field(
+        default_factory=dict, description="What the channel needs to reply (thread id, session…)"
+    )
+    entities: Entities = Field(default_factory=Entities)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    classifier: str | None = None
+    received_at: AwareDatetime | None = None
 
     @staticmethod
     def make_id(inbound_id: str) -> str:
         return f"escalation:{inbound_id}"
+
+    def key(self) -> str:
+        return self.conversation_key
+
+
+class HandoffMessage(Event):
+    """A customer message in a conversation a human desk holds, for its thread; with the bot's
+    answer when the bot still answered (the handoff was not taken over)."""
+
+    EVENT_TYPE: ClassVar[str] = "handoff_message"
+
+    inbound_id: EventId
+    conversation_key: str
+    channel: Name
+    provider: Name
+    customer_text: Text
+    bot_reply: Text | None = Field(
+        default=None, description="None: the bot stayed quiet because a human holds it"
+    )
+
+    @staticmethod
+    def make_id(inbound_id: str) -> str:
+        return f"handoff:{inbound_id}"
+
+    def key(self) -> str:
+        return self.conversation_key
+
+
+class DeskCommand(StrEnum):
+    """What a human did on an escalation in the desk (Slack)."""
+
+    SEND_SUGGESTED = "send_suggested"
+    REPLY = "reply"
+    APPROVE_RESHIP = "approve_reship"
+    APPROVE_REFUND = "approve_refund"
+    TAKE_OVER = "take_over"
+    RESOLVE = "resolve"
+    NOTE = "note"
+
+
+class DeskAction(Event):
+    """A human's action on an escalation, verified by the desk adapter and put on the stream
+    before the desk is answered; the desk role carries it out."""
+
+    EVENT_TYPE: ClassVar[str] = "desk_action"
+
+    escalation_id: EventId
+    conversation_key: str
+    desk: Name
+    command: DeskCommand
+    user_id: str = Field(min_length=1, max_length=128)
+    user_name: str | None = None
+    text: Text | None = None
+    acted_at: AwareDatetime
+    reply_to: dict[str, str] = Field(
+        default_factory=dict, description="Where the desk shows errors to that human"
+    )
 
     def key(self) -> str:
         return self.conversation_key
@@ -322,6 +389,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Decision,
         OutboundMessage,
         Escalation,
+        HandoffMessage,
+        DeskAction,
         TrackingUpdate,
     )
 }

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from router.bus import BusUnavailable, EventBus
 from router.bus import topics as t
 from router.bus.codec import publish_event
-from router.events import InboundMessage
+from router.events import Event, InboundMessage
 from router.metrics import Metrics
 from router.store import channel_state
 from router.store.db import Database
@@ -37,28 +37,33 @@ class Ingest:
 
     async def accept(self, message: InboundMessage) -> bool:
         """True when the message is new and now on the bus; False for a duplicate."""
-        # Two deliveries of one message racing in this process: the second waits for the first.
-        key = message.event_id
+        new = await self.accept_event(message, t.INBOUND, message.channel)
+        if new:
+            # When they last wrote: the 24-hour windows of WhatsApp, Messenger, Instagram.
+            await channel_state.touch_contact(
+                self.db, message.channel, message.sender.id, message.received_at
+            )
+            self.metrics.inbound.labels(channel=message.channel).inc()
+        return new
+
+    async def accept_event(self, event: Event, topic: str, channel: str) -> bool:
+        """Any verified event from outside (a desk's human action too), deduplicated by its
+        event id like a customer message: True when new and now on the bus."""
+        # Two deliveries of one event racing in this process: the second waits for the first.
+        key = event.event_id
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                if await channel_state.is_received(self.db, message.event_id):
-                    self.metrics.duplicates.labels(channel=message.channel).inc()
+                if await channel_state.is_received(self.db, key):
+                    self.metrics.duplicates.labels(channel=channel).inc()
                     return False
                 try:
-                    await publish_event(self.bus, t.INBOUND, message)
+                    await publish_event(self.bus, topic, event)
                 except BusUnavailable:
-                    self.reject(message.channel, "bus_unavailable")
+                    self.reject(channel, "bus_unavailable")
                     raise
-                await channel_state.record_received(
-                    self.db, message.event_id, message.channel, self.clock()
-                )
-                # When they last wrote: the 24-hour windows of WhatsApp, Messenger, Instagram.
-                await channel_state.touch_contact(
-                    self.db, message.channel, message.sender.id, message.received_at
-                )
-                self.metrics.inbound.labels(channel=message.channel).inc()
+                await channel_state.record_received(self.db, key, channel, self.clock())
                 return True
         finally:
             lock, users = self._locks[key]

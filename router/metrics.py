@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from router.bus import BusStats
 
+PICKUP_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 86400.0)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -92,6 +93,29 @@ class Metrics:
             "From the customer's message reaching us to our reply being delivered",
             ["channel"],
             buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+
+        self.escalations_waiting = Gauge(
+            "wismo_escalations_waiting",
+            "Escalations in the desk nobody has picked up yet (updated by the desk role)",
+            registry=self.registry,
+        )
+        self.escalation_pickup = Histogram(
+            "wismo_escalation_pickup_seconds",
+            "From an escalation reaching the desk to the first human action on it",
+            buckets=PICKUP_BUCKETS,
+            registry=self.registry,
+        )
+        self.desk_actions = Counter(
+            "wismo_desk_actions",
+            "Human actions in the desk by command and outcome (done, refused, failed)",
+            ["command", "outcome"],
+            registry=self.registry,
+        )
+        self.escalation_pings = Counter(
+            "wismo_escalation_pings",
+            "Reminders posted for escalations nobody picked up within the SLA",
             registry=self.registry,
         )
 

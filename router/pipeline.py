@@ -22,7 +22,14 @@ from router.bus import topics as t
 from router.bus.codec import decode_as, publish_event
 from router.classify.base import Classifier
 from router.classify.tone import angry
-from router.events import Action, Decision, Escalation, InboundMessage, OutboundMessage
+from router.events import (
+    Action,
+    Decision,
+    Escalation,
+    HandoffMessage,
+    InboundMessage,
+    OutboundMessage,
+)
 from router.facts import Gatherer
 from router.limits import SlidingLimit
 from router.metrics import Metrics
@@ -41,7 +48,7 @@ from router.resolve.decide import (
     plan,
 )
 from router.settings import Settings
-from router.store import repo
+from router.store import handoffs, repo
 from router.store.db import Database
 
 log = structlog.get_logger(__name__)
@@ -66,6 +73,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         policy = self.settings.policy
+        self._idle = timedelta(minutes=self.settings.handoff.idle_minutes)
         self.sender_lookups = SlidingLimit(policy.lookups_per_sender_per_hour, HOUR_S)
         self.failed_checks = SlidingLimit(policy.failed_checks_per_order_per_hour, HOUR_S)
 
@@ -84,6 +92,15 @@ class Pipeline:
         now = self.clock()
         context = await self._context(inbound, now)
         await repo.record_inbound(self.db, inbound, now)
+        handoff = await handoffs.active(self.db, inbound.conversation_key)
+        quiet_until = handoff.quiet_until(self._idle) if handoff is not None else None
+        if quiet_until is not None and now < quiet_until:
+            # A human holds this conversation: the message goes to their thread, unanswered.
+            await publish_event(self.bus, t.ESCALATIONS, _handoff_message(inbound, now, None))
+            await repo.mark_processed(self.db, CONSUMER, inbound.event_id, now)
+            self.metrics.decisions.labels(intent="held", action="held_for_human").inc()
+            log.info("held_for_human", event_id=inbound.event_id)
+            return
         raw = self.classifier.classify(
             inbound.text,
             language_hint=inbound.language,
@@ -152,6 +169,9 @@ class Pipeline:
             await publish_event(
                 self.bus, t.ESCALATIONS, _escalation(inbound, decision, resolution, about)
             )
+        elif handoff is not None:
+            # A human desk has this conversation open: show them what was said and answered.
+            await publish_event(self.bus, t.ESCALATIONS, _handoff_message(inbound, now, reply.text))
         await publish_event(self.bus, t.OUTBOUND, outbound)
         await repo.record_decision(self.db, CONSUMER, decision, now)
         self.metrics.decisions.labels(intent=decision.intent, action=decision.action.value).inc()
@@ -237,4 +257,24 @@ def _escalation(
         suggested_reply=decision.reply_text,
         order=decision.order,
         needs_approval=resolution.offers if decision.rule.endswith("needs_approval") else [],
+        recipient=inbound.sender,
+        route=inbound.route,
+        entities=decision.entities,
+        confidence=decision.confidence,
+        classifier=decision.classifier,
+        received_at=inbound.received_at,
+    )
+
+
+def _handoff_message(inbound: InboundMessage, now: datetime, reply: str | None) -> HandoffMessage:
+    return HandoffMessage(
+        event_id=HandoffMessage.make_id(inbound.event_id),
+        trace_id=inbound.trace_id,
+        occurred_at=now,
+        inbound_id=inbound.event_id,
+        conversation_key=inbound.conversation_key,
+        channel=inbound.channel,
+        provider=inbound.provider,
+        customer_text=inbound.text,
+        bot_reply=reply,
     )

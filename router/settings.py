@@ -20,8 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-Role = Literal["ingest", "pipeline", "dispatch"]
-ROLES: tuple[Role, ...] = ("ingest", "pipeline", "dispatch")
+Role = Literal["ingest", "pipeline", "dispatch", "desk"]
+ROLES: tuple[Role, ...] = ("ingest", "pipeline", "dispatch", "desk")
 
 
 class KafkaSettings(BaseModel):
@@ -126,6 +126,20 @@ class PolicySettings(BaseModel):
     failed_checks_per_order_per_hour: int = Field(default=5, ge=1)
 
 
+class HandoffSettings(BaseModel):
+    """Escalations a human desk (Slack) holds: when to nudge, when the bot takes back over."""
+
+    idle_minutes: float = Field(
+        default=120, gt=0, description="Taken over, then untouched this long: the bot answers"
+    )
+    sla_minutes: float = Field(
+        default=15, gt=0, description="Nobody picked it up this long: ping again"
+    )
+    check_interval_s: float = Field(
+        default=30, gt=0, le=3600, description="How often the desk role looks for both"
+    )
+
+
 class ClassifierSettings(BaseModel):
     threshold: float = Field(
         default=0.6, ge=0.5, le=1.0, description="Confidence below this: unsure, ask instead"
@@ -170,6 +184,7 @@ class Settings(BaseSettings):
     brand: BrandSettings = Field(default_factory=BrandSettings)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
+    handoff: HandoffSettings = Field(default_factory=HandoffSettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     channels: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-channel settings, parsed by each channel"

@@ -14,9 +14,11 @@ from router.events import (
     Action,
     Classification,
     Decision,
+    DeskAction,
     Entities,
     Escalation,
     Event,
+    HandoffMessage,
     IdentityCheck,
     InboundMessage,
     OutboundMessage,
@@ -90,6 +92,8 @@ def test_event_types_registry_names_every_published_event() -> None:
         "decision": Decision,
         "outbound_message": OutboundMessage,
         "escalation": Escalation,
+        "handoff_message": HandoffMessage,
+        "desk_action": DeskAction,
         "tracking_update": TrackingUpdate,
     }
     for name, cls in EVENT_TYPES.items():

@@ -22,8 +22,11 @@ from router.classify import ModelClassifier
 from router.events import (
     Action,
     Decision,
+    DeskAction,
+    DeskCommand,
     Escalation,
     Event,
+    HandoffMessage,
     InboundMessage,
     OutboundMessage,
     Party,
@@ -37,7 +40,7 @@ from router.pipeline import Pipeline
 from router.reply.catalog import text
 from router.reply.formats import Format, sms_segments, to_gsm7
 from router.settings import Settings
-from router.store import repo
+from router.store import handoffs, repo
 from router.store.db import Database
 from tests.helpers import FAST_RETRY
 
@@ -552,3 +555,76 @@ async def test_the_reply_format_follows_the_channel(harness: Harness) -> None:
     chat = await turn(harness, inbound("Where is my order #1001? alice@example.com", n=3))
     assert reply_to(harness, chat).links != []
     assert reply_to(harness, chat).subject is None
+
+
+# --- handoff to a human desk -----------------------------------------------------------------
+
+
+def _take_over(escalation_id: str, at: datetime) -> DeskAction:
+    return DeskAction(
+        event_id=f"slack:action:{escalation_id}:take",
+        occurred_at=at,
+        escalation_id=escalation_id,
+        conversation_key="webchat:s1",
+        desk="slack",
+        command=DeskCommand.TAKE_OVER,
+        user_id="U1",
+        acted_at=at,
+    )
+
+
+async def test_escalation_carries_what_a_human_needs_to_answer(harness: Harness) -> None:
+    message = inbound("I want to talk to a real person please", sender=Party(id="s1", name="Al"))
+    await harness.pipeline.handle(record(message))
+    await harness.published.wait_for(3)
+    [escalation] = harness.escalations()
+    assert escalation.recipient == message.sender
+    assert escalation.route == message.route
+    assert escalation.received_at == message.received_at
+    assert escalation.classifier == CLASSIFIER.name
+    assert escalation.confidence is not None
+
+
+async def test_open_handoff_bot_answers_and_the_thread_sees_both(harness: Harness) -> None:
+    first = inbound("I want to talk to a real person please")
+    await harness.pipeline.handle(record(first))
+    await harness.published.wait_for(3)
+    [escalation] = harness.escalations()
+    assert await handoffs.claim(harness.db, escalation, "slack", NOW)
+
+    second = inbound("Where is my order #1001? My email is alice@example.com", n=2)
+    await harness.pipeline.handle(record(second, 1))
+    await harness.published.wait_for(6)
+    [mirrored] = [e for e in harness.published.on(t.ESCALATIONS) if isinstance(e, HandoffMessage)]
+    assert mirrored.event_id == "handoff:webchat:s1:2"
+    assert mirrored.customer_text == second.text
+    assert mirrored.bot_reply is not None
+    assert "#1001" in mirrored.bot_reply
+    assert len(harness.replies()) == 2  # the bot still answers while nobody took it
+
+
+async def test_taken_handoff_keeps_the_bot_quiet_until_idle(harness: Harness) -> None:
+    await harness.pipeline.handle(record(inbound("I want to talk to a real person please")))
+    await harness.published.wait_for(3)
+    [escalation] = harness.escalations()
+    await handoffs.claim(harness.db, escalation, "slack", NOW)
+    await handoffs.record_action(harness.db, _take_over(escalation.event_id, NOW))
+
+    quiet = inbound("Where is my order #1001? My email is alice@example.com", n=2)
+    await harness.pipeline.handle(record(quiet, 1))
+    await harness.published.wait_for(4)
+    held = [e for e in harness.published.on(t.ESCALATIONS) if isinstance(e, HandoffMessage)]
+    assert [(m.customer_text, m.bot_reply) for m in held] == [(quiet.text, None)]
+    assert len(harness.replies()) == 1  # only the first message's holding reply
+    assert len(harness.decisions()) == 1
+    # Redelivered: the ledger skips it.
+    await harness.pipeline.handle(record(quiet, 1))
+    await asyncio.sleep(0.05)
+    assert len(harness.published.on(t.ESCALATIONS)) == 2
+
+    # Idle for the configured time: the bot answers again.
+    harness.clock.advance(timedelta(minutes=Settings().handoff.idle_minutes))
+    later = inbound("Where is my order #1001? My email is alice@example.com", n=3)
+    await harness.pipeline.handle(record(later, 2))
+    await harness.published.wait_for(7)
+    assert len(harness.replies()) == 2

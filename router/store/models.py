@@ -168,6 +168,67 @@ class ThreadRef(Base):
     created_at: Mapped[datetime]
 
 
+class Handoff(Base):
+    """One escalation handed to a human desk, and where it stands.
+
+    ``state``: ``open`` (waiting for a human; the bot still answers), ``taken`` (a human took
+    it over or answered: the bot stays quiet until ``resolved`` or the idle timeout).
+    ``desk_ref`` is where the desk keeps it (Slack: channel + thread ts), set once, so a
+    redelivered escalation never opens a second thread; ``posting_since`` marks a post in
+    flight, so a rebalanced consumer looks before it posts again.
+    """
+
+    __tablename__ = "handoffs"
+
+    escalation_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    conversation_key: Mapped[str] = mapped_column(String(512), index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | taken | resolved
+    escalation: Mapped[dict[str, Any]]  # the Escalation event as published
+    desk: Mapped[str] = mapped_column(String(64))
+    desk_ref: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    posting_since: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    picked_up_at: Mapped[datetime | None]
+    picked_up_by: Mapped[str | None] = mapped_column(String(128))
+    last_human_at: Mapped[datetime | None]
+    last_ping_at: Mapped[datetime | None]
+    pings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class HandoffAction(Base):
+    """Every human action on a handoff, for the audit trail: who did what, when, with what
+    result (an approval's order-system reference, a reply's outbound id)."""
+
+    __tablename__ = "handoff_actions"
+
+    event_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    escalation_id: Mapped[str] = mapped_column(ForeignKey("handoffs.escalation_id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(128))
+    user_name: Mapped[str | None] = mapped_column(String(256))
+    text: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+
+class ShopAction(Base):
+    """Remedies the demo store carried out (reship, refund) when a human approved them."""
+
+    __tablename__ = "shop_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_number: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # reship | refund
+    idempotency_key: Mapped[str] = mapped_column(String(512), unique=True)
+    requested_by: Mapped[str] = mapped_column(String(256))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
 class ShopOrder(Base):
     """The project's own order table (the demo shop; also usable as a real source)."""
 

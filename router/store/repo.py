@@ -44,6 +44,16 @@ async def is_processed(db: Database, consumer: str, event_id: str) -> bool:
     return found is not None
 
 
+async def mark_processed(db: Database, consumer: str, event_id: str, now: datetime) -> None:
+    """The ledger row of an event whose effects are all published (nothing else to record)."""
+    async with db.session() as session, session.begin():
+        await insert_ignore(
+            session,
+            ProcessedEvent,
+            {"consumer": consumer, "event_id": event_id, "processed_at": now},
+        )
+
+
 async def _touch_conversation(
     session: AsyncSession, key: str, channel: str, provider: str, now: datetime
 ) -> None:

@@ -1,4 +1,4 @@
-"""Every HTTP endpoint of every channel, fuzzed from the outside: random bodies, wrong content
+"""Every HTTP endpoint of every channel (and the Slack desk), fuzzed from the outside: random bodies, wrong content
 types, truncated multipart, bad UTF-8, deeply nested JSON, random signature headers, bodies over
 the limit. The answer is always a short JSON 4xx (or a 2xx where the input is legitimately
 ignorable), never a 5xx, and nothing reaches the bus.
@@ -45,6 +45,13 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "account_sid": "AC" + "0" * 32,
         "auth_token": "fuzz-token",
         "from_number": "+14155552671",
+    },
+    # The human desk's routes too (its API is never reached: nothing gets past the signature).
+    "slack": {
+        "signing_secret": "fuzz-signing-secret",
+        "bot_token": "xoxb-fuzz",
+        "channel": "C0FUZZ0001",
+        "api_base_url": "http://127.0.0.1:9/api/",
     },
 }
 
@@ -116,6 +123,8 @@ signature_headers = st.dictionaries(
             "X-Telegram-Bot-Api-Secret-Token",
             "X-Wismo-Signature",
             "X-Wismo-Timestamp",
+            "X-Slack-Signature",
+            "X-Slack-Request-Timestamp",
             "Authorization",
         ]
     ),
@@ -127,7 +136,8 @@ signature_headers = st.dictionaries(
 def test_every_channel_route_is_found(running: Running) -> None:
     paths = {path for _, path in endpoints(running)}
     assert "/webchat/messages" in paths
-    assert set(running.service.channels) == set(CHANNELS)
+    assert {"/slack/events", "/slack/interactivity"} <= paths
+    assert set(running.service.channels) | set(running.service.desks) == set(CHANNELS)
 
 
 @settings(

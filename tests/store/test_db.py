@@ -76,6 +76,9 @@ async def test_migrate_creates_every_model_table(any_db_url: str) -> None:
         "inbound_receipts",
         "contacts",
         "thread_refs",
+        "handoffs",
+        "handoff_actions",
+        "shop_actions",
     }
 
 
