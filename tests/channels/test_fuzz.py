@@ -1,7 +1,7 @@
-"""Every HTTP endpoint of every channel (and the Slack desk), fuzzed from the outside: random bodies, wrong content
-types, truncated multipart, bad UTF-8, deeply nested JSON, random signature headers, bodies over
-the limit. The answer is always a short JSON 4xx (or a 2xx where the input is legitimately
-ignorable), never a 5xx, and nothing reaches the bus.
+"""Every HTTP endpoint of every channel (and the Slack desk), fuzzed from the outside: random
+bodies, wrong content types, truncated multipart, bad UTF-8, deeply nested JSON, random
+signature headers, bodies over the limit. The answer is always a short JSON 4xx (or a 2xx where
+the input is legitimately ignorable), never a 5xx, and nothing reaches the bus.
 
 Each channel's own tests fuzz again *behind* its signature check.
 """
