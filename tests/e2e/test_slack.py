@@ -12,6 +12,8 @@ import pytest
 
 from channels.slack import blocks
 from router.app import Service
+from router.bus import topics as t
+from router.bus.codec import publish_event
 from router.orders.demo import CUSTOMERS
 from router.store import handoffs
 from tests.channels.slack.fake_slack import CHANNEL, FakeSlack, Message
@@ -179,3 +181,23 @@ async def test_forged_and_stale_slack_requests_change_nothing(
         assert held is not None
         assert held.state == "open"
         assert not any(c.method == "chat.update" for c in slack.calls())
+
+
+async def test_a_redelivered_escalation_keeps_one_thread(
+    make_service: ServiceFactory, slack: FakeSlack, twilio: tuple[FakeTwilio, str]
+) -> None:
+    _, api = twilio
+    service = await start(make_service, slack, api)
+    async with aiohttp.ClientSession() as http:
+        phone = Phone(http, service, ALICE)
+        await phone.text("I want to talk to a real person please")
+        await until(lambda: len(cards(slack)) == 1)
+        [card] = cards(slack)
+        held = await handoffs.get(service.db, escalation_id(card))
+        assert held is not None
+        # The same event again on the stream (a producer retry, a replay): still one card.
+        for _ in range(3):
+            await publish_event(service.bus, t.ESCALATIONS, held.escalation)
+        await asyncio.sleep(1.0)
+        assert len(cards(slack)) == 1
+        assert len(slack.calls("chat.postMessage")) == 1
