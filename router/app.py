@@ -38,11 +38,13 @@ from router.facts import Gatherer
 from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
+from router.notify.engine import Notifier
 from router.orders import demo
 from router.pipeline import Pipeline
 from router.settings import Settings
 from router.sources import order_actions, order_sources, tracking_source
 from router.store.db import Database
+from router.tracking.webhooks import tracking_routes
 
 log = structlog.get_logger(__name__)
 
@@ -81,6 +83,7 @@ class Service:
         self.pipeline: Pipeline | None = None
         self.http: aiohttp.ClientSession | None = None
         self.dispatcher: Dispatcher | None = None
+        self.notifier: Notifier | None = None
 
     def group(self, role: str) -> str:
         return f"{self.settings.bus.topic_prefix}wismo-{role}"
@@ -156,6 +159,18 @@ class Service:
             self.consumers.append(
                 self.bus.consumer([t.OUTBOUND], self.group("dispatch"), self.dispatcher.handle)
             )
+        if "notify" in roles:
+            self.notifier = Notifier(
+                db=self.db,
+                bus=self.bus,
+                settings=self.settings,
+                metrics=self.metrics,
+                clock=self.clock,
+                formats=formats,
+            )
+            self.consumers.append(
+                self.bus.consumer([t.TRACKING], self.group("notify"), self.notifier.handle)
+            )
         if "desk" in roles:
             for name, desk in self.desks.items():
                 self.consumers.append(
@@ -168,6 +183,8 @@ class Service:
         if "desk" in roles:
             for desk in self.desks.values():
                 await desk.start()
+        if self.notifier is not None:
+            await self.notifier.start()
         self.runner = web.AppRunner(
             self.web_app(include_channels="ingest" in roles),
             handle_signals=False,
@@ -202,10 +219,13 @@ class Service:
                 app.add_routes(channel.routes())
             for desk in self.desks.values():
                 app.add_routes(desk.routes())
+            app.add_routes(tracking_routes(self.settings.notify.webhooks, self.ingest, self.clock))
         return app
 
     async def stop(self) -> None:
         """Stop taking requests, let consumers finish and commit, then close the bus and DB."""
+        if self.notifier is not None:
+            await self.notifier.close()
         closing: list[Channel | Desk] = [*self.channels.values(), *self.desks.values()]
         for closable in closing:
             with contextlib.suppress(Exception):

@@ -41,7 +41,12 @@ class Ingest:
         if new:
             # When they last wrote: the 24-hour windows of WhatsApp, Messenger, Instagram.
             await channel_state.touch_contact(
-                self.db, message.channel, message.sender.id, message.received_at
+                self.db,
+                message.channel,
+                message.sender.id,
+                message.received_at,
+                conversation_key=message.conversation_key,
+                route=message.route,
             )
             self.metrics.inbound.labels(channel=message.channel).inc()
         return new

@@ -113,6 +113,13 @@ class Metrics:
             ["command", "outcome"],
             registry=self.registry,
         )
+        self.notices = Counter(
+            "wismo_notices",
+            "Proactive notices by kind and outcome (queued, sent, held, redundant, suppressed, "
+            "expired)",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
         self.escalation_pings = Counter(
             "wismo_escalation_pings",
             "Reminders posted for escalations nobody picked up within the SLA",

@@ -33,6 +33,7 @@ from router.events import (
 from router.facts import Gatherer
 from router.limits import SlidingLimit
 from router.metrics import Metrics
+from router.reply.compose import Followup
 from router.reply.formats import Format
 from router.reply.render import render
 from router.resolve.decide import (
@@ -48,7 +49,7 @@ from router.resolve.decide import (
     plan,
 )
 from router.settings import Settings
-from router.store import handoffs, repo
+from router.store import handoffs, notices, repo
 from router.store.db import Database
 
 log = structlog.get_logger(__name__)
@@ -129,7 +130,12 @@ class Pipeline:
         self._count(inbound, wanted, resolution, limited)
         fmt = self.formats.get(inbound.channel, "chat")
         reply = render(
-            resolution, now, fmt=fmt, brand=self.settings.brand, name=inbound.sender.name
+            resolution,
+            now,
+            fmt=fmt,
+            brand=self.settings.brand,
+            name=inbound.sender.name,
+            followup=await self._followup(resolution, now),
         )
         about = _about(inbound, now)
         decision = Decision(
@@ -173,6 +179,9 @@ class Pipeline:
             # A human desk has this conversation open: show them what was said and answered.
             await publish_event(self.bus, t.ESCALATIONS, _handoff_message(inbound, now, reply.text))
         await publish_event(self.bus, t.OUTBOUND, outbound)
+        if decision.order is not None and decision.action in (Action.ANSWER, Action.OFFER):
+            # They asked first and now know where it stands: pending notices add nothing.
+            await notices.make_redundant(self.db, decision.order.number, now)
         await repo.record_decision(self.db, CONSUMER, decision, now)
         self.metrics.decisions.labels(intent=decision.intent, action=decision.action.value).inc()
         log.info(
@@ -183,6 +192,28 @@ class Pipeline:
             rule=decision.rule,
             verified=decision.identity.verified,
         )
+
+    async def _followup(self, resolution: Resolution, now: datetime) -> Followup | None:
+        """We told this customer about this order recently (a proactive notice): the answer
+        says so, and whether the parcel's status changed since."""
+        order = resolution.order
+        if order is None or not resolution.identity.verified:
+            return None
+        if resolution.action not in (Action.ANSWER, Action.OFFER):
+            return None
+        since = now - timedelta(days=self.settings.notify.followup_days)
+        told = await notices.sent_for_order(self.db, order.number, since)
+        if not told or told[-1].sent_at is None:
+            return None
+        last = told[-1]
+        assert last.sent_at is not None
+        now_status = next(
+            (s.status for s in order.shipments if s.tracking_number == last.tracking_number),
+            None,
+        )
+        then = last.facts.get("status")
+        changed = now_status if now_status is not None and now_status.value != then else None
+        return Followup(told_on=last.sent_at.date(), changed=changed)
 
     def _limited(self, inbound: InboundMessage, wanted: Plan) -> bool:
         now = self.monotonic()

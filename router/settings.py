@@ -20,8 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-Role = Literal["ingest", "pipeline", "dispatch", "desk"]
-ROLES: tuple[Role, ...] = ("ingest", "pipeline", "dispatch", "desk")
+Role = Literal["ingest", "pipeline", "dispatch", "desk", "notify"]
+ROLES: tuple[Role, ...] = ("ingest", "pipeline", "dispatch", "desk", "notify")
 
 
 class KafkaSettings(BaseModel):
@@ -140,6 +140,76 @@ class HandoffSettings(BaseModel):
     )
 
 
+NoticeKind = Literal[
+    "exception",
+    "attempt_failed",
+    "return_to_sender",
+    "available_for_pickup",
+    "edd_past_promise",
+    "stale",
+    "predicted_late",
+]
+NOTICE_KINDS: tuple[NoticeKind, ...] = (
+    "exception",
+    "attempt_failed",
+    "return_to_sender",
+    "available_for_pickup",
+    "edd_past_promise",
+    "stale",
+    "predicted_late",
+)
+
+
+class TrackingWebhookSettings(BaseModel):
+    """Secrets of the carrier-aggregator webhooks; a route is mounted only when its is set."""
+
+    easypost_secret: SecretStr | None = Field(default=None, description="EasyPost webhook secret")
+    aftership_secret: SecretStr | None = Field(default=None, description="AfterShip webhook secret")
+    shippo_secret: SecretStr | None = Field(default=None, description="Shippo webhook secret")
+
+
+class NotifySettings(BaseModel):
+    """Proactive notices: what is worth telling a customer before they ask, and when."""
+
+    enabled: bool = Field(default=True, description="Send proactive notices at all")
+    kinds: list[NoticeKind] = Field(
+        default_factory=lambda: list(NOTICE_KINDS), description="Which findings are told"
+    )
+    channels: list[str] = Field(
+        default_factory=lambda: ["sms", "whatsapp", "email"],
+        description="Channels notices may use, in order of preference after the customer's own",
+    )
+    quiet_start: str = Field(
+        default="21:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time"
+    )
+    quiet_end: str = Field(
+        default="08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time"
+    )
+    default_timezone: str = Field(
+        default="UTC", description="When neither phone nor address tells the customer's zone"
+    )
+    stale_after_business_days: int = Field(
+        default=3, ge=1, description="No carrier scan this long: tell the customer"
+    )
+    predicted_late_probability: float = Field(
+        default=0.6, gt=0, lt=1, description="Lane model's chance of missing the promise date"
+    )
+    lane_min_samples: int = Field(
+        default=20, ge=3, description="Delivered parcels a lane needs before it predicts"
+    )
+    lane_window_days: int = Field(default=120, ge=7, description="How far back lanes learn")
+    max_event_age_days: int = Field(
+        default=14, ge=1, description="Older carrier events update the state, never notify"
+    )
+    followup_days: int = Field(
+        default=14, ge=1, description="A reply mentions a notice sent this recently"
+    )
+    check_interval_s: float = Field(
+        default=300, gt=0, le=86_400, description="How often the notify role re-checks"
+    )
+    webhooks: TrackingWebhookSettings = Field(default_factory=TrackingWebhookSettings)
+
+
 class ClassifierSettings(BaseModel):
     threshold: float = Field(
         default=0.6, ge=0.5, le=1.0, description="Confidence below this: unsure, ask instead"
@@ -185,6 +255,7 @@ class Settings(BaseSettings):
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     policy: PolicySettings = Field(default_factory=PolicySettings)
     handoff: HandoffSettings = Field(default_factory=HandoffSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     sources: SourcesSettings = Field(default_factory=SourcesSettings)
     channels: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-channel settings, parsed by each channel"

@@ -12,8 +12,11 @@ from router.orders.demo import ORDERS
 
 def test_roles_accepts_a_subset_and_rejects_others() -> None:
     assert _roles("ingest, dispatch") == ["ingest", "dispatch"]
-    with pytest.raises(argparse.ArgumentTypeError, match="subset of ingest,pipeline,dispatch"):
-        _roles("ingest,notify")
+    assert _roles("desk,notify") == ["desk", "notify"]
+    with pytest.raises(
+        argparse.ArgumentTypeError, match="subset of ingest,pipeline,dispatch,desk,notify"
+    ):
+        _roles("ingest,slack")
     with pytest.raises(argparse.ArgumentTypeError):
         _roles(" , ")
 

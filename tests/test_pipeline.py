@@ -40,7 +40,7 @@ from router.pipeline import Pipeline
 from router.reply.catalog import text
 from router.reply.formats import Format, sms_segments, to_gsm7
 from router.settings import Settings
-from router.store import handoffs, repo
+from router.store import handoffs, notices, repo
 from router.store.db import Database
 from tests.helpers import FAST_RETRY
 
@@ -628,3 +628,48 @@ async def test_taken_handoff_keeps_the_bot_quiet_until_idle(harness: Harness) ->
     await harness.pipeline.handle(record(later, 2))
     await harness.published.wait_for(7)
     assert len(harness.replies()) == 2
+
+
+# --- the closed loop with proactive notices ----------------------------------------------------
+
+
+async def _notice(harness: Harness, state: str, status: str = "exception") -> int:
+    await notices.queue(
+        harness.db,
+        tracking_number="1ZXK3DEG0359083017",
+        kind="exception",
+        order_number="1001",
+        facts={"status": status},
+        detected_at=NOW - timedelta(days=2),
+        not_before=NOW - timedelta(days=2),
+    )
+    [pending] = await notices.due(harness.db, NOW)
+    if state == "sent":
+        await notices.transition(
+            harness.db, pending.id, "sent", NOW, sent_at=NOW - timedelta(days=2)
+        )
+    return pending.id
+
+
+async def test_an_answer_after_a_notice_refers_to_it_and_says_what_changed(
+    harness: Harness,
+) -> None:
+    await _notice(harness, "sent", status="exception")  # we told them of an exception
+    message = inbound("Where is my order #1001? My email is alice@example.com")
+    await harness.pipeline.handle(record(message))
+    await harness.published.wait_for(2)
+    [reply] = harness.replies()
+    told = (NOW - timedelta(days=2)).strftime("%a %-d %b")
+    assert f"We last wrote to you about this order on {told}." in reply.text
+    assert "Since then, its status has changed to" in reply.text  # now in transit
+
+
+async def test_asking_first_makes_the_pending_notice_redundant(harness: Harness) -> None:
+    notice_id = await _notice(harness, "pending")
+    message = inbound("Where is my order #1001? My email is alice@example.com")
+    await harness.pipeline.handle(record(message))
+    await harness.published.wait_for(2)
+    [reply] = harness.replies()
+    assert "We last wrote" not in reply.text
+    [found] = await notices.for_parcel(harness.db, "1ZXK3DEG0359083017")
+    assert (found.id, found.state, found.reason) == (notice_id, "redundant", "answered_first")

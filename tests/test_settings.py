@@ -60,7 +60,7 @@ origins = ["https://shop.example"]
 def test_defaults() -> None:
     s = Settings()
     assert (s.host, s.port, s.demo) == ("127.0.0.1", 8080, False)
-    assert s.roles == list(ROLES) == ["ingest", "pipeline", "dispatch", "desk"]
+    assert s.roles == list(ROLES) == ["ingest", "pipeline", "dispatch", "desk", "notify"]
     assert (s.log_level, s.log_format) == ("info", "json")
     assert s.shutdown_timeout_s == 8.0
     assert s.max_message_bytes == 4096

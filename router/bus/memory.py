@@ -96,6 +96,7 @@ class MemoryBus:
         self._logs: dict[TopicPartition, _Log] = {}
         self._groups: dict[str, _Group] = {}
         self._running = False
+        self._committed = asyncio.Event()
 
     async def start(self) -> None:
         self._running = True
@@ -137,8 +138,24 @@ class MemoryBus:
         found = self._groups.get(group)
         return None if found is None else found.committed.get((topic, partition))
 
+    def idle(self) -> bool:
+        """Every consumer group has handled everything published to the topics it reads."""
+        for group in self._groups.values():
+            for (topic, partition), log in self._logs.items():
+                if _reads(group, topic) and group.committed.get((topic, partition), 0) < log.end:
+                    return False
+        return True
+
+    async def wait_idle(self) -> None:
+        """Until `idle()`: a simulation steps its clock only once the service caught up.
+        Only a commit can make the bus idle, so it waits for the next commit in between."""
+        while not self.idle():
+            await self._committed.wait()
+
     def _commit(self, group: _Group, tp: TopicPartition, offset: int) -> None:
         group.committed[tp] = offset
+        self._committed.set()
+        self._committed = asyncio.Event()
         # Free what every group that reads this topic has already committed.
         readers = [g for g in self._groups.values() if _reads(g, tp[0])]
         low = min(g.committed.get(tp, 0) for g in readers)

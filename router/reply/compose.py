@@ -4,13 +4,18 @@ channel. Every fact in them comes from the Resolution; nothing is made up here.
 `compact` drops what an SMS can live without (the last scan's detail and place) while keeping
 the facts every channel must state: order number, status, dates, carrier, tracking number,
 next step.
+
+A `Followup` (we sent the customer a proactive notice about this order recently) adds a
+line before the order's status: when we wrote, and whether anything changed since. It is made
+of whole sentences, not a lead-in clause, because the status sentences it precedes start on
+their own ("Order #1001: …", "Order #1001 was sent in 2 parcels:").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from router.events import Action, Link, OrderFacts, ShipmentFacts, ShipmentStatus
 from router.reply.catalog import day, text
@@ -33,14 +38,52 @@ class Content:
     quick_replies: list[str] = field(default_factory=list)
     subject: str = ""
     optional: set[int] = field(default_factory=set)  # lines a 2-segment SMS may leave out
+    expendable: set[int] = field(default_factory=set)  # of those, the ones it leaves out first
 
-    def add(self, line: str, *, optional: bool = False) -> None:
-        if optional:
+    def add(self, line: str, *, optional: bool = False, expendable: bool = False) -> None:
+        if optional or expendable:
             self.optional.add(len(self.lines))
+        if expendable:
+            self.expendable.add(len(self.lines))
         self.lines.append(line)
 
 
-def compose(resolution: Resolution, lang: str, now: datetime, *, compact: bool = False) -> Content:
+@dataclass(frozen=True)
+class Followup:
+    """We told the customer about this order before (a proactive notice) on `told_on`.
+
+    `changed`: the parcel's status now, when it differs from the one we told them about;
+    None when nothing changed since (the caller compares, this only says it).
+    """
+
+    told_on: date
+    changed: ShipmentStatus | None = None
+
+
+def followup_line(followup: Followup, lang: str) -> str:
+    """When we wrote, then what changed since: "We last wrote to you about this order on Mon 16
+    Nov. Nothing has changed since then." / "… Since then, its status has changed to: delivered."
+    """
+    told = text(lang, "followup.told", day=day(followup.told_on, lang))
+    if followup.changed is None:
+        since = text(lang, "followup.unchanged")
+    else:
+        since = text(
+            lang, "followup.changed", change=text(lang, f"summary.{S(followup.changed).value}")
+        )
+    return f"{told} {since}"
+
+
+def compose(
+    resolution: Resolution,
+    lang: str,
+    now: datetime,
+    *,
+    compact: bool = False,
+    followup: Followup | None = None,
+) -> Content:
+    """`followup`: we told the customer about this order before; said first, only in an answer
+    about the order. An SMS short of room leaves it out before any fact of the answer."""
     numbers = ", ".join(f"#{n}" for n in resolution.entities.order_numbers[:3])
     rule = resolution.rule
     content = Content(subject=_subject(resolution, lang))
@@ -64,6 +107,8 @@ def compose(resolution: Resolution, lang: str, now: datetime, *, compact: bool =
     else:
         if resolution.order is None:
             raise ValueError(f"rule {rule} needs an order")
+        if followup is not None:
+            content.add(followup_line(followup, lang), expendable=True)
         _order(content, resolution, resolution.order, lang, now, compact)
     return content
 

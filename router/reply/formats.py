@@ -105,7 +105,8 @@ def render(
 
 def _sms(content: Content, lang: str) -> Reply:
     """Everything if it fits in two segments; else without the link, then without the lines
-    marked optional (latest first); a cut at a word boundary is the very last resort."""
+    marked optional (the expendable ones first, then latest first); a cut at a word boundary
+    is the very last resort."""
     kept = list(range(len(content.lines)))
 
     def body(with_link: bool) -> str:
@@ -116,7 +117,7 @@ def _sms(content: Content, lang: str) -> Reply:
 
     if sms_segments(body(True)) <= SMS_SEGMENTS:
         return Reply(text=body(True))
-    for index in sorted(content.optional, reverse=True):
+    for index in sorted(content.optional, key=lambda i: (i not in content.expendable, -i)):
         if sms_segments(body(False)) <= SMS_SEGMENTS:
             break
         kept.remove(index)

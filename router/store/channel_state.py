@@ -5,9 +5,10 @@ provider thread references (e-mail Message-IDs) and the delivery receipts provid
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 
@@ -38,6 +39,8 @@ class ContactState:
     opted_out: bool = False
     opted_out_at: datetime | None = None
     last_inbound_at: datetime | None = None
+    last_conversation_key: str | None = None
+    last_route: dict[str, Any] | None = None
 
 
 async def contact(db: Database, channel: str, address: str) -> ContactState:
@@ -46,7 +49,13 @@ async def contact(db: Database, channel: str, address: str) -> ContactState:
         row = await session.get(Contact, (channel, address))
     if row is None:
         return ContactState()
-    return ContactState(row.opted_out, row.opted_out_at, row.last_inbound_at)
+    return ContactState(
+        row.opted_out,
+        row.opted_out_at,
+        row.last_inbound_at,
+        row.last_conversation_key,
+        row.last_route,
+    )
 
 
 async def _upsert(db: Database, channel: str, address: str, **values: object) -> None:
@@ -57,11 +66,23 @@ async def _upsert(db: Database, channel: str, address: str, **values: object) ->
         )
 
 
-async def touch_contact(db: Database, channel: str, address: str, at: datetime) -> None:
-    """The address wrote to us at `at` (a later message never moves the time back)."""
+async def touch_contact(
+    db: Database,
+    channel: str,
+    address: str,
+    at: datetime,
+    *,
+    conversation_key: str | None = None,
+    route: Mapping[str, str] | None = None,
+) -> None:
+    """The address wrote to us at `at`, in that conversation, by that route (a later message
+    never moves them back)."""
     state = await contact(db, channel, address)
     if state.last_inbound_at is None or at > state.last_inbound_at:
-        await _upsert(db, channel, address, last_inbound_at=at)
+        values: dict[str, object] = {"last_inbound_at": at}
+        if conversation_key is not None:
+            values |= {"last_conversation_key": conversation_key, "last_route": dict(route or {})}
+        await _upsert(db, channel, address, **values)
 
 
 async def set_opted_out(

@@ -155,6 +155,9 @@ class Contact(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opted_out_at: Mapped[datetime | None]
     last_inbound_at: Mapped[datetime | None]
+    # Where they last wrote from: a proactive notice goes into that conversation, by that route.
+    last_conversation_key: Mapped[str | None] = mapped_column(String(512))
+    last_route: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ThreadRef(Base):
@@ -249,6 +252,8 @@ class ShopOrder(Base):
     ship_city: Mapped[str] = mapped_column(String(128))
     ship_postcode: Mapped[str] = mapped_column(String(16))
     ship_country: Mapped[str] = mapped_column(String(2))
+    # Where the customer wants to hear from us first (sms | whatsapp | email), if they said.
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime]
 
     shipments: Mapped[list[ShopShipment]] = relationship(
@@ -271,6 +276,9 @@ class ShopShipment(Base):
     estimated_delivery: Mapped[date | None] = mapped_column(Date)
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
+    # The lane the transit-time model learns per: carrier x service x origin x destination.
+    service: Mapped[str | None] = mapped_column(String(64))
+    origin_region: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime]
 
     order: Mapped[ShopOrder] = relationship(back_populates="shipments")
@@ -294,3 +302,59 @@ class ShopTrackingEvent(Base):
     location: Mapped[str | None] = mapped_column(String(256))
 
     shipment: Mapped[ShopShipment] = relationship(back_populates="events")
+
+
+class ShipmentState(Base):
+    """The latest carrier state of one parcel, from tracking webhooks and wismo.tracking.v1.
+    The carrier's own event time orders updates: an older or repeated one changes nothing."""
+
+    __tablename__ = "shipment_states"
+
+    tracking_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str | None] = mapped_column(String(64))
+    action_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    estimated_delivery: Mapped[date | None] = mapped_column(Date)
+    message: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(256))
+    source: Mapped[str] = mapped_column(String(64))
+    last_event_id: Mapped[str] = mapped_column(String(512))
+    last_event_at: Mapped[datetime]  # the carrier's time of the latest update applied
+    first_seen_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class Notice(Base):
+    """One proactive notice: at most one per parcel per kind (the unique key is the ledger).
+
+    ``state``: pending (waiting for daytime, or to be sent), sent, or a final reason it was
+    not: redundant (the customer asked first and was answered), suppressed (opted out, no
+    channel), expired (no longer true when its time came). ``held`` while a human holds the
+    customer's conversation.
+    """
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tracking_number: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    order_number: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    detected_at: Mapped[datetime]
+    not_before: Mapped[datetime]
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(320))
+    conversation_key: Mapped[str | None] = mapped_column(String(512), index=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    outbound_id: Mapped[str | None] = mapped_column(String(512))
+    text: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(String(128))
+    sent_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("uq_notices_tracking_number_kind", "tracking_number", "kind", unique=True),
+    )

@@ -90,3 +90,33 @@ async def test_a_restarted_member_resumes_from_the_commit() -> None:
             await asyncio.sleep(0.01)
     await second.stop()
     assert got == [b"1", b"2"]
+
+
+async def test_idle_once_every_group_handled_everything_it_reads() -> None:
+    bus = MemoryBus(partitions=2)
+    await bus.start()
+    assert bus.idle()
+    release = asyncio.Event()
+    seen: list[bytes] = []
+
+    async def slow(record: Record) -> None:
+        await release.wait()
+        seen.append(record.value)
+
+    async def fast(record: Record) -> None:
+        pass
+
+    consumers = [bus.consumer(["a"], "slow", slow), bus.consumer(["a", "b"], "fast", fast)]
+    for consumer in consumers:
+        await consumer.start()
+    for i in range(4):
+        await bus.publish("a", f"k{i}", str(i).encode(), {})
+    await bus.publish("b", "k", b"b", {})
+    await asyncio.sleep(0.05)
+    assert not bus.idle()  # "slow" has not handled topic a yet
+    release.set()
+    async with asyncio.timeout(5):
+        await bus.wait_idle()
+    assert sorted(seen) == [b"0", b"1", b"2", b"3"]
+    for consumer in consumers:
+        await consumer.stop()

@@ -20,7 +20,8 @@ from router.events import ShipmentStatus
 from router.reply import catalog
 from router.reply.catalog import DEFAULT, LOCALES, day, keys, locale_for, text, variants, voice
 from router.reply.compose import ASKS
-from router.settings import OFFERS
+from router.settings import NOTICE_KINDS, OFFERS
+from router.tracking.status import REASONS
 
 LOCALE_DIR = Path(router.reply.__file__).parent / "locales"
 OTHERS = [lang for lang in LOCALES if lang != DEFAULT]
@@ -71,6 +72,8 @@ def used_keys() -> set[str]:
     found |= {f"summary.{s.value}" for s in ShipmentStatus} | {"summary.not_shipped"}
     found |= {f"quick.{o}" for o in OFFERS} | {f"next.offer_{o}" for o in OFFERS}
     found |= {f"remedy.{o}" for o in OFFERS}  # the notices after an approved remedy
+    found |= {f"notice.{k}" for k in NOTICE_KINDS}  # a parcel notice's headline, by its kind
+    found |= {f"reason.{r}" for r in REASONS}  # a carrier's reason code, in our words
     return found
 
 
@@ -86,6 +89,34 @@ def test_the_remedy_notices_are_found_in_the_code() -> None:
     source = (LOCALE_DIR.parent / "notice.py").read_text(encoding="utf-8")
     literal = set(re.findall(r"\btext\(\s*lang,\s*\"([a-z_.]+)\"", source))
     assert {"remedy.reship", "remedy.refund"} <= literal
+
+
+def test_the_parcel_notices_and_followups_are_found_in_the_code() -> None:
+    """Their keys are literal in notice.py and compose.py, or built from a kind or a reason
+    code (above): either way every locale must have them."""
+    used = used_keys()
+    assert {f"notice.{k}" for k in NOTICE_KINDS} <= used
+    assert {f"reason.{r}" for r in REASONS} <= used
+    assert {
+        "notice.subject",
+        "notice.sms_from",
+        "notice.reason",
+        "notice.eta",
+        "notice.estimate",
+        "notice.last_scan",
+        "notice.place",
+        "notice.tracking",
+        "notice.tracking_number",
+        "notice.carrier",
+        "notice.next.wait",
+        "notice.next.check",
+        "notice.next.redeliver",
+        "notice.next.pickup",
+        "notice.reply",
+        "followup.told",
+        "followup.changed",
+        "followup.unchanged",
+    } <= used
 
 
 def test_every_english_template_formats() -> None:
@@ -178,6 +209,25 @@ def test_day_uses_the_locales_names(lang: str) -> None:
     assert len(seen) == 12
     for month in range(1, 13):
         assert dates["months"][month - 1] in day(date(2026, month, 1), lang)
+
+
+@pytest.mark.parametrize("tone", ["friendly", "formal"])
+@pytest.mark.parametrize("lang", LOCALES)
+def test_no_sentence_ends_in_a_double_full_stop(lang: str, tone: str) -> None:
+    """German and French dates end in a full stop ("Sa, 21. Nov.", "sam. 21 nov."): there a
+    sentence must not end with {day}, or it ends in "Nov..". Every key, month and tone."""
+    voice_ = voice(lang, tone)
+    doubled = {}
+    for key in keys(lang):
+        names = placeholders(EN[key])
+        for month in range(1, 13):
+            params = dict.fromkeys(names, "x")
+            if "day" in names:
+                params["day"] = day(date(2026, month, 7), lang)
+            said = text(voice_, key, **params)
+            if re.search(r"(?<!\.)\.\.(?!\.)", said):
+                doubled[key] = said
+    assert doubled == {}
 
 
 # --- look-up and fallbacks ------------------------------------------------------------------------

@@ -226,6 +226,23 @@ def test_sms_drops_optional_lines_before_cutting() -> None:
     assert sms_segments(reply.text) == 2
 
 
+def test_sms_drops_expendable_lines_before_the_other_optional_ones() -> None:
+    """An expendable line goes first wherever it stands (a follow-up opens an answer but
+    matters less than the answer's own facts); then the optional ones, latest first."""
+    facts = "Order #1001: on its way with UPS (tracking 1Z). Expected Fri 20 Nov."
+    filler = " ".join(["filler"] * 15)
+    content = Content()
+    content.add("We last wrote to you about this order on Mon 16 Nov.", expendable=True)
+    content.add(facts)
+    content.add(filler, optional=True)
+    content.add(filler, optional=True)
+    assert content.optional == {0, 2, 3}
+    assert content.expendable == {0}
+    assert render(content, "sms", "en", BRAND).text == f"{facts} {filler} {filler}"
+    content.add("One line too many for two segments.", optional=True)
+    assert render(content, "sms", "en", BRAND).text == f"{facts} {filler} {filler}"
+
+
 def test_sms_cuts_at_a_word_as_the_last_resort() -> None:
     content = Content(lines=["word " * 100])
     reply = render(content, "sms", "en", BRAND)

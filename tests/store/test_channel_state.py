@@ -46,6 +46,16 @@ async def test_last_inbound_only_moves_forward(db: Database) -> None:
     assert await cs.contact(db, "whatsapp", "15550001") == cs.ContactState(True, NOW, later)
 
 
+async def test_last_conversation_follows_the_latest_message(db: Database) -> None:
+    route = {"phone_number_id": "106540352242922"}
+    await cs.touch_contact(db, "whatsapp", "1555", NOW, conversation_key="wa:1", route=route)
+    await cs.touch_contact(
+        db, "whatsapp", "1555", NOW - timedelta(hours=1), conversation_key="wa:0", route={}
+    )
+    found = await cs.contact(db, "whatsapp", "1555")
+    assert (found.last_conversation_key, found.last_route) == ("wa:1", route)
+
+
 async def test_threads(db: Database) -> None:
     await cs.link_thread(db, "email", ["<a@x>", "<b@x>", ""], "email:one", NOW)
     await cs.link_thread(db, "email", ["<b@x>", "<c@x>"], "email:two", NOW)  # <b@x> stays

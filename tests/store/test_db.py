@@ -79,6 +79,8 @@ async def test_migrate_creates_every_model_table(any_db_url: str) -> None:
         "handoffs",
         "handoff_actions",
         "shop_actions",
+        "shipment_states",
+        "notices",
     }
 
 

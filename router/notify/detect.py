@@ -1,0 +1,151 @@
+"""What about one parcel is worth telling its customer before they ask (pure, clock injected).
+
+Each finding is a kind (the notice ledger allows one per parcel per kind) and the facts the
+notice may state: nothing that is not in the carrier's or the shop's record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from router.events import ShipmentStatus
+from router.notify.lanes import Lane, LaneModel, destination_region
+from router.resolve.reasoning import business_days_between
+from router.settings import NotifySettings
+
+S = ShipmentStatus
+FINISHED = frozenset({S.DELIVERED, S.CANCELLED, S.EXPIRED, S.FAILURE, S.RETURN_TO_SENDER})
+MOVING = frozenset({S.PRE_TRANSIT, S.IN_TRANSIT, S.UNKNOWN, S.OUT_FOR_DELIVERY})
+EVENT_KINDS = {
+    S.EXCEPTION: "exception",
+    S.ATTEMPT_FAILED: "attempt_failed",
+    S.RETURN_TO_SENDER: "return_to_sender",
+    S.AVAILABLE_FOR_PICKUP: "available_for_pickup",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """One shipment as the notify role sees it: the shop's record and the carrier's latest."""
+
+    tracking_number: str
+    carrier: str
+    service: str | None
+    origin_region: str | None
+    status: ShipmentStatus
+    reason: str | None
+    message: str | None
+    location: str | None
+    estimated_delivery: date | None
+    shipped_at: datetime | None
+    last_event_at: datetime | None  # the carrier's latest scan
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFacts:
+    number: str
+    status: str  # open | cancelled | closed
+    promised_by: date | None
+    country: str
+    postcode: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def promise_deadline(promised_by: date, zone: ZoneInfo) -> datetime:
+    """The end of the promised day where the customer lives."""
+    return datetime.combine(promised_by + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def detect(
+    parcel: Parcel,
+    order: OrderFacts,
+    lanes: LaneModel,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    cfg: NotifySettings,
+) -> list[Finding]:
+    if order.status == "cancelled" or parcel.status == S.DELIVERED:
+        return []
+    base = {
+        "carrier": parcel.carrier,
+        "tracking": parcel.tracking_number,
+        "status": parcel.status.value,
+        "promised_by": order.promised_by.isoformat() if order.promised_by else None,
+    }
+    found: list[Finding] = []
+    recent = parcel.last_event_at is not None and now - parcel.last_event_at <= timedelta(
+        days=cfg.max_event_age_days
+    )
+    kind = EVENT_KINDS.get(parcel.status)
+    if kind is not None and recent:
+        facts = base | {"reason": parcel.message or parcel.reason, "place": parcel.location}
+        if parcel.estimated_delivery is not None and parcel.estimated_delivery >= now.date():
+            facts["day"] = parcel.estimated_delivery.isoformat()
+        found.append(Finding(kind, facts))
+    if parcel.status in FINISHED:
+        return found
+    deadline = promise_deadline(order.promised_by, zone) if order.promised_by else None
+    edd = parcel.estimated_delivery
+    if order.promised_by is not None and edd is not None and edd > order.promised_by and recent:
+        found.append(Finding("edd_past_promise", base | {"day": edd.isoformat()}))
+    if parcel.status in MOVING and parcel.last_event_at is not None:
+        silent = business_days_between(
+            parcel.last_event_at.astimezone(zone).date(), now.astimezone(zone).date(), order.country
+        )
+        if silent >= cfg.stale_after_business_days:
+            last = parcel.last_event_at.astimezone(zone).date().isoformat()
+            found.append(Finding("stale", base | {"last_scan": last, "business_days": silent}))
+    predicted = _predicted_late(
+        parcel, order, lanes, now=now, zone=zone, deadline=deadline, cfg=cfg
+    )
+    if predicted is not None and not any(f.kind == "edd_past_promise" for f in found):
+        found.append(Finding("predicted_late", base | predicted))
+    return found
+
+
+def _predicted_late(
+    parcel: Parcel,
+    order: OrderFacts,
+    lanes: LaneModel,
+    *,
+    now: datetime,
+    zone: ZoneInfo,
+    deadline: datetime | None,
+    cfg: NotifySettings,
+) -> dict[str, Any] | None:
+    """Likely to miss the promise although the carrier has not said so (its EDD, if any, is
+    still in time): only while the deadline is ahead, so the notice comes before it passes."""
+    if deadline is None or parcel.shipped_at is None or now >= deadline:
+        return None
+    if parcel.status not in MOVING or parcel.status == S.OUT_FOR_DELIVERY:
+        return None
+    lane = Lane(
+        parcel.carrier,
+        parcel.service,
+        parcel.origin_region,
+        destination_region(order.country, order.postcode),
+    )
+    elapsed = (now - parcel.shipped_at).total_seconds() / 3600
+    budget = (deadline - parcel.shipped_at).total_seconds() / 3600
+    estimate = lanes.estimate(lane, elapsed, budget)
+    if estimate is None or estimate.late_probability < cfg.predicted_late_probability:
+        return None
+    expected = parcel.shipped_at + timedelta(hours=estimate.expected_hours)
+    local = expected.astimezone(zone).date()
+    day = max(local, (order.promised_by or local) + timedelta(days=1))
+    return {
+        "day": day.isoformat(),
+        "probability": round(estimate.late_probability, 3),
+        "samples": estimate.samples,
+        "lane_level": estimate.level,
+    }

@@ -1,0 +1,127 @@
+"""Findings per parcel: carrier events, EDD past the promise, silence, predicted lateness."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from router.events import ShipmentStatus as S
+from router.notify.detect import OrderFacts, Parcel, detect, promise_deadline
+from router.notify.lanes import Lane, LaneModel
+from router.settings import NotifySettings
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday
+NY = ZoneInfo("America/New_York")
+CFG = NotifySettings()
+ORDER = OrderFacts("1001", "open", date(2026, 11, 27), "US", "10001")
+PARCEL = Parcel(
+    tracking_number="1ZXK3DEG0359083017",
+    carrier="UPS",
+    service="Ground",
+    origin_region="US-OAK",
+    status=S.IN_TRANSIT,
+    reason=None,
+    message="Arrived at facility",
+    location="Oakland, CA",
+    estimated_delivery=date(2026, 11, 26),
+    shipped_at=NOW - timedelta(days=1),
+    last_event_at=NOW - timedelta(hours=3),
+    delivered_at=None,
+)
+EMPTY = LaneModel()
+
+
+def kinds(
+    parcel: Parcel = PARCEL,
+    order: OrderFacts = ORDER,
+    lanes: LaneModel = EMPTY,
+    now: datetime = NOW,
+) -> list[str]:
+    return [f.kind for f in detect(parcel, order, lanes, now=now, zone=NY, cfg=CFG)]
+
+
+def test_a_parcel_on_time_needs_no_notice() -> None:
+    assert kinds() == []
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (S.EXCEPTION, "exception"),
+        (S.ATTEMPT_FAILED, "attempt_failed"),
+        (S.RETURN_TO_SENDER, "return_to_sender"),
+        (S.AVAILABLE_FOR_PICKUP, "available_for_pickup"),
+    ],
+)
+def test_carrier_events(status: S, kind: str) -> None:
+    parcel = replace(PARCEL, status=status, message="Weather delay")
+    [finding] = detect(parcel, ORDER, EMPTY, now=NOW, zone=NY, cfg=CFG)
+    assert finding.kind == kind
+    assert finding.facts["reason"] == "Weather delay"
+    assert finding.facts["place"] == "Oakland, CA"
+    assert finding.facts["day"] == "2026-11-26"
+    assert finding.facts["tracking"] == PARCEL.tracking_number
+
+
+def test_old_events_never_notify() -> None:
+    old = replace(PARCEL, status=S.EXCEPTION, last_event_at=NOW - timedelta(days=400))
+    assert "exception" not in kinds(old)
+
+
+def test_delivered_and_cancelled_need_nothing() -> None:
+    assert kinds(replace(PARCEL, status=S.DELIVERED, estimated_delivery=date(2026, 12, 9))) == []
+    late = replace(PARCEL, estimated_delivery=date(2026, 12, 9))
+    assert kinds(late, replace(ORDER, status="cancelled")) == []
+
+
+def test_edd_moved_past_the_promise() -> None:
+    [finding] = detect(
+        replace(PARCEL, estimated_delivery=date(2026, 11, 30)),
+        ORDER,
+        EMPTY,
+        now=NOW,
+        zone=NY,
+        cfg=CFG,
+    )
+    assert (finding.kind, finding.facts["day"]) == ("edd_past_promise", "2026-11-30")
+    assert kinds(replace(PARCEL, estimated_delivery=date(2026, 11, 27))) == []  # on the day
+
+
+def test_stale_after_business_days_weekends_and_holidays_skipped() -> None:
+    # Last scan Friday 20 Nov; Thanksgiving is Thursday 26 Nov 2026.
+    parcel = replace(PARCEL, last_event_at=datetime(2026, 11, 20, 15, tzinfo=UTC))
+    assert "stale" in kinds(parcel, now=datetime(2026, 11, 25, 15, tzinfo=UTC))  # Mon Tue Wed
+    assert "stale" not in kinds(parcel, now=datetime(2026, 11, 24, 15, tzinfo=UTC))  # 2 days
+    thanksgiving = replace(PARCEL, last_event_at=datetime(2026, 11, 24, 15, tzinfo=UTC))
+    # Wed, (Thu holiday), Fri: 2 business days by Friday, 3 by Monday.
+    assert "stale" not in kinds(thanksgiving, now=datetime(2026, 11, 27, 15, tzinfo=UTC))
+    assert "stale" in kinds(thanksgiving, now=datetime(2026, 11, 30, 15, tzinfo=UTC))
+
+
+def test_predicted_late_before_the_carrier_admits_it() -> None:
+    lane = Lane("UPS", "Ground", "US-OAK", "US-100")
+    # Most parcels on this lane take 3 days; a quarter take 11.
+    lanes = LaneModel.of([(lane, 72.0)] * 30 + [(lane, 264.0)] * 10, min_samples=5)
+    assert "predicted_late" not in kinds(lanes=lanes)  # 1 day in: 25 % late, under 60 %
+    # Still travelling after 5 days: only the slow ones got that far.
+    slow = replace(PARCEL, shipped_at=NOW - timedelta(days=5), estimated_delivery=None)
+    found = {f.kind: f for f in detect(slow, ORDER, lanes, now=NOW, zone=NY, cfg=CFG)}
+    assert found["predicted_late"].facts["probability"] == 1.0
+    assert found["predicted_late"].facts["day"] == "2026-11-30"  # shipped 19th + 11 days
+    # After the deadline it is too late to warn: the EDD / stale rules speak then.
+    after = NOW + timedelta(days=4)
+    assert "predicted_late" not in kinds(slow, lanes=lanes, now=after)
+
+
+def test_predicted_late_gives_way_to_the_carriers_own_word() -> None:
+    lane = Lane("UPS", "Ground", "US-OAK", "US-100")
+    lanes = LaneModel.of([(lane, 192.0)] * 30, min_samples=5)
+    told = replace(PARCEL, estimated_delivery=date(2026, 11, 30))
+    assert kinds(told, lanes=lanes) == ["edd_past_promise"]
+
+
+def test_promise_deadline_is_the_end_of_the_local_day() -> None:
+    assert promise_deadline(date(2026, 11, 27), NY) == datetime(2026, 11, 28, 5, tzinfo=UTC)
