@@ -93,6 +93,7 @@ class Notifier:
         self.quiet = (parse_clock(self.cfg.quiet_start), parse_clock(self.cfg.quiet_end))
         self._lanes: tuple[datetime, lane_model.LaneModel] | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._known: set[tuple[str, str]] = set()  # (tracking number, kind) already queued
 
     # -- the role ------------------------------------------------------------------------------
 
@@ -144,6 +145,10 @@ class Notifier:
         zone = self._zone(tracked)
         lanes = await self._lane_model(now)
         for finding in self._findings(tracked, lanes, now):
+            key = (tracked.parcel.tracking_number, finding.kind)
+            if key in self._known:
+                continue  # a ledger row exists (rows are never deleted): skip the write
+            self._known.add(key)
             queued = await notices.queue(
                 self.db,
                 tracking_number=tracked.parcel.tracking_number,
