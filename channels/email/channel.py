@@ -6,9 +6,15 @@ Routes (each mounted only when its credentials are configured):
   POST /webhooks/email/mailgun[/mime]       Mailgun forward(): HMAC signature, window, replay
   POST /webhooks/email/postmark             Postmark inbound: basic auth
   POST /webhooks/email/mime                 message/rfc822 from an MTA: basic auth or bearer
+  GET|POST /unsubscribe/email               a notice's unsubscribe link (unsubscribe_page.py)
 Auth is checked before the body is read (a stranger's 25 MB is not read); then the body is read
 once, parsed into a Mail, and a mail that must not be answered (auto-reply, bounce, list, our
 own) is acknowledged 200, counted in wismo_inbound_rejected_total{reason=<kind>} and dropped.
+
+Opt-outs, as SMS STOP: an UNSUBSCRIBE mail, the link's one-click POST or its page's button
+opt the address out, and from then on `send` suppresses every mail to it, answers to the
+customer's own questions included, until a SUBSCRIBE mail (from a sender the provider vouches
+for) opts it back in. Proactive notices (no inbound message) carry the unsubscribe links.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ import structlog
 from aiohttp import web
 
 from channels.base import ChannelContext, ChannelDisabled
-from channels.email import threads
-from channels.email.compose import compose
+from channels.email import threads, unsubscribe
+from channels.email.compose import compose, proactive, recipient
 from channels.email.form import parse_form
-from channels.email.inbound import NAME, Accepted, Ignored, to_inbound
+from channels.email.inbound import NAME, Accepted, Ignored, Subscription, to_inbound
 from channels.email.mailgun import ReplayGuard, parse_mailgun
 from channels.email.mailgun import verify as verify_mailgun
 from channels.email.model import Mail
@@ -36,10 +42,12 @@ from channels.email.transports import (
     SmtpTransport,
     Transport,
 )
+from channels.email.unsubscribe_page import UnsubscribePage
 from channels.webhook import Rejected, basic_auth_ok, read_body, same_secret, webhook
 from router.dispatch import SendFailed, SendResult
 from router.events import OutboundMessage
 from router.reply.formats import Format
+from router.store import channel_state
 
 log = structlog.get_logger(__name__)
 
@@ -58,10 +66,8 @@ class EmailChannel:
         self.ctx = ctx
         self.cfg = EmailSettings.model_validate(dict(ctx.config))
         cfg = self.cfg
-        inbound = cfg.sendgrid_enabled or cfg.mailgun_enabled or cfg.postmark_enabled
-        inbound = inbound or cfg.mime_enabled
         transport = cfg.chosen_transport()
-        if not inbound and transport is None:
+        if not cfg.inbound_enabled and transport is None:
             raise ChannelDisabled("no inbound provider credentials and no outbound transport")
         self.transport: Transport | None = None
         if transport == "smtp":
@@ -74,6 +80,17 @@ class EmailChannel:
         self.from_name = cfg.from_name or ctx.settings.brand.name
         self.languages = tuple(cfg.quote_languages)
         self.trusted_ids = frozenset(cfg.trusted_authserv_ids)
+        # Mail to our own address reaches us only through an inbound route.
+        self.inbound_address = cfg.from_address if cfg.inbound_enabled else None
+        self.unsubscribe_page: UnsubscribePage | None = None
+        if cfg.unsubscribe_secret is not None:
+            self.unsubscribe_page = UnsubscribePage(
+                db=ctx.db,
+                clock=ctx.clock,
+                secret=cfg.unsubscribe_secret.get_secret_value(),
+                brand=self.from_name,
+                inbound=self.inbound_address,
+            )
 
     def routes(self) -> Iterable[web.AbstractRouteDef]:
         guard = webhook(NAME, self.ctx.ingest)
@@ -88,6 +105,10 @@ class EmailChannel:
             routes.append(web.post("/webhooks/email/postmark", guard(self.postmark)))
         if self.cfg.mime_enabled:
             routes.append(web.post("/webhooks/email/mime", guard(self.mime)))
+        if self.unsubscribe_page is not None:
+            page = self.unsubscribe_page
+            routes.append(web.get(unsubscribe.PATH, guard(page.show)))
+            routes.append(web.post(unsubscribe.PATH, guard(page.confirm)))
         return routes
 
     async def close(self) -> None:
@@ -173,6 +194,8 @@ class EmailChannel:
             self.ctx.ingest.ignore(NAME, result.reason)
             log.info("email_not_answered", provider=mail.provider, reason=result.reason)
             return web.json_response({"accepted": 0, "ignored": result.reason})
+        if isinstance(result, Subscription):
+            return await self._subscription(mail, result)
         assert isinstance(result, Accepted)
         new = await self.ctx.ingest.accept_all([result.message])
         await threads.remember(
@@ -192,17 +215,58 @@ class EmailChannel:
         )
         return web.json_response({"accepted": new})
 
+    async def _subscription(self, mail: Mail, request: Subscription) -> web.Response:
+        """Store the opt-out/-in before the provider gets its 2xx; a retry of the same mail
+        changes nothing again (a later opposite keyword is not undone by it). Opting in needs
+        a sender the provider vouches for: anyone can write any From, and a forged SUBSCRIBE
+        must not undo a customer's unsubscribe. Nothing reaches the bus."""
+        db = self.ctx.db
+        changed = False
+        if request.allowed and not await channel_state.is_received(db, request.event_id):
+            now = self.ctx.clock()
+            changed = await unsubscribe.set_opted_out(db, request.address, request.opt_out, now)
+            await channel_state.record_received(db, request.event_id, NAME, now)
+        self.ctx.ingest.ignore(NAME, request.reason)
+        log.info("email_keyword", provider=mail.provider, keyword=request.reason, changed=changed)
+        return web.json_response({"accepted": 0, "ignored": request.reason})
+
     # -- outbound --------------------------------------------------------------------------
+
+    def _links(self, message: OutboundMessage, to: str) -> unsubscribe.Links | None:
+        """A proactive message's unsubscribe links; None for an answer, or when they cannot
+        be made (then the log says why)."""
+        if not proactive(message):
+            return None
+        secret, base = self.cfg.unsubscribe_secret, self.cfg.public_base_url
+        if secret is None or base is None:
+            unset = [
+                name
+                for name, value in (("unsubscribe_secret", secret), ("public_base_url", base))
+                if value is None
+            ]
+            log.warning("email_notice_without_unsubscribe", event_id=message.event_id, unset=unset)
+            return None
+        links = unsubscribe.links(base, secret.get_secret_value(), to, self.inbound_address)
+        if links is None:
+            log.warning(
+                "email_notice_without_unsubscribe", event_id=message.event_id, unset="too_long"
+            )
+        return links
 
     async def send(self, message: OutboundMessage) -> SendResult:
         if self.transport is None or self.cfg.from_address is None:
             raise SendFailed("email: no outbound transport is configured")
+        to = recipient(message)
+        if (await channel_state.contact(self.ctx.db, NAME, to)).opted_out:
+            log.info("email_suppressed_opted_out", event_id=message.event_id)
+            return SendResult(status="suppressed")
         composed = compose(
             message,
             from_address=self.cfg.from_address,
             from_name=self.from_name,
             now=self.ctx.clock(),
             plus_reply_to=self.cfg.plus_address_reply_to,
+            unsubscribe=self._links(message, to),
         )
         # Linked before sending: a reply that arrives fast still finds its conversation, and a
         # failure to link can never cause a second send.

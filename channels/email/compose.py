@@ -3,22 +3,27 @@
 Threading (RFC 5322 §3.6.4): In-Reply-To is the customer's Message-ID; References their chain
 plus that id. Our Message-ID is derived from the OutboundMessage's event id, so a retried send
 carries the same id (receivers that dedupe by Message-ID show it once, and the customer's reply
-threads either way). A bot's reply says Auto-Submitted: auto-replied (RFC 3834), so well-behaved
-auto-responders do not answer it; a human agent's reply does not.
+threads either way). A bot's reply says Auto-Submitted: auto-replied (RFC 3834), a proactive
+notice auto-generated, so well-behaved auto-responders do not answer it; a human agent's reply
+says neither. A proactive notice (no inbound message: `inbound_id is None`) also carries the
+unsubscribe links it is given (unsubscribe.py): List-Unsubscribe, List-Unsubscribe-Post and a
+footer line in each body.
 """
 
 from __future__ import annotations
 
+import email.policy
 import email.utils
 import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, HeaderRegistry
 from email.message import EmailMessage
 
 from channels.email import threads
 from channels.email.headers import MAX_REFERENCES, message_ids, normalize_address
+from channels.email.unsubscribe import ONE_CLICK, Links, UriListHeader, html_footer, text_footer
 from router.dispatch import SendFailed
 from router.events import OutboundMessage
 
@@ -27,6 +32,16 @@ REPLY_PREFIX = re.compile(
     re.IGNORECASE,
 )
 MAX_SUBJECT_CHARS = 200
+
+
+def _registry() -> HeaderRegistry:
+    registry = HeaderRegistry()
+    registry.map_to_type("list-unsubscribe", UriListHeader)
+    return registry
+
+
+# email.policy.default, except that List-Unsubscribe is never folded inside a URI.
+POLICY = email.policy.default.clone(header_factory=_registry())
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,21 @@ def _address(value: str, display_name: str = "") -> Address:
     return Address(display_name=one_line(display_name), username=local, domain=domain)
 
 
+def proactive(message: OutboundMessage) -> bool:
+    """Sent on our own initiative (a notice), not in answer to something the customer wrote."""
+    return message.inbound_id is None
+
+
+def recipient(message: OutboundMessage) -> str:
+    """The address the mail goes to, lower-cased; SendFailed when there is none."""
+    to = normalize_address(
+        message.route.get("to") or message.recipient.email or message.recipient.id
+    )
+    if to is None:
+        raise SendFailed("email: the reply has no valid recipient address")
+    return to
+
+
 def compose(
     message: OutboundMessage,
     *,
@@ -66,12 +96,10 @@ def compose(
     from_name: str,
     now: datetime,
     plus_reply_to: bool = False,
+    unsubscribe: Links | None = None,
 ) -> Composed:
-    to = normalize_address(
-        message.route.get("to") or message.recipient.email or message.recipient.id
-    )
-    if to is None:
-        raise SendFailed("email: the reply has no valid recipient address")
+    """`unsubscribe` is used only for a proactive message: an answer never carries it."""
+    to = recipient(message)
     parent = message_ids(message.route.get("message_id"))
     chain = message_ids(message.route.get("references"))
     references = list(dict.fromkeys([*chain, *parent]))
@@ -79,7 +107,7 @@ def compose(
         references = references[:1] + references[-(MAX_REFERENCES - 1) :]
     message_id = our_message_id(message.event_id, from_address)
 
-    mail = EmailMessage()
+    mail = EmailMessage(policy=POLICY)
     try:
         mail["From"] = _address(from_address, from_name)
         mail["To"] = _address(to)
@@ -98,9 +126,15 @@ def compose(
         local, _, domain = from_address.partition("@")
         mail["Reply-To"] = _address(f"{local.split('+', 1)[0]}+{token}@{domain}", from_name)
     if message.author == "bot":
-        mail["Auto-Submitted"] = "auto-replied"
+        mail["Auto-Submitted"] = "auto-generated" if proactive(message) else "auto-replied"
         mail["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office back to us
-    mail.set_content(message.text)
-    if message.html:
-        mail.add_alternative(message.html, subtype="html")
+    text, html = message.text, message.html
+    if unsubscribe is not None and proactive(message):
+        mail["List-Unsubscribe"] = unsubscribe.header()
+        mail["List-Unsubscribe-Post"] = ONE_CLICK
+        text = text_footer(text, unsubscribe.url)
+        html = html_footer(html, unsubscribe.url) if html else html
+    mail.set_content(text)
+    if html:
+        mail.add_alternative(html, subtype="html")
     return Composed(mail, to, message_id, token)

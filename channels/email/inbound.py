@@ -3,7 +3,8 @@
 Written once for every provider: loop guard, the customer's new words (provider-stripped
 text when present, else mail-parser-reply), the subject of a fresh mail, the byte cut, identity
 (sender.email only when the provider vouches for From AND the answer goes back to that same
-address), the conversation, and the route the reply needs.
+address), the conversation, and the route the reply needs. An UNSUBSCRIBE / SUBSCRIBE mail
+(keywords.py) is not a question: it becomes a Subscription for channel.py to store.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from channels.email import threads
+from channels.email import keywords, threads
 from channels.email.headers import same_mailbox
 from channels.email.loops import never_answer
 from channels.email.model import Mail
@@ -36,6 +37,30 @@ class Ignored:
     """Acknowledged, not answered; `reason` is the metrics label."""
 
     reason: str
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """The sender asks to stop (or to get again) our mail: a keyword, not a question.
+    `verified`: the provider vouches that the sender owns `address` (see identity.py)."""
+
+    address: str
+    opt_out: bool
+    verified: bool
+    event_id: str  # as the message's would be: a provider's retry is recognised
+
+    @property
+    def allowed(self) -> bool:
+        """Stopping is honoured from anyone; starting again only from a vouched-for sender."""
+        return self.opt_out or self.verified
+
+    @property
+    def reason(self) -> str:
+        """The metrics label (wismo_inbound_ignored_total)."""
+        if not self.allowed:
+            return "subscribe_unverified"
+        keyword = keywords.Keyword.UNSUBSCRIBE if self.opt_out else keywords.Keyword.SUBSCRIBE
+        return keyword.value
 
 
 @dataclass(frozen=True)
@@ -93,21 +118,31 @@ async def to_inbound(
     own_address: str | None,
     languages: tuple[str, ...],
     max_bytes: int,
-) -> Accepted | Ignored:
+) -> Accepted | Ignored | Subscription:
     sender = mail.sender
     if sender is None:
         raise Rejected(400, "bad_mail", "The mail has no valid From address.")
     kind = never_answer(mail, frozenset({own_address} if own_address else ()))
-    if kind is not None:
-        return Ignored(kind)
     from_address = sender[1]
     reply_address = mail.reply_address or from_address
     if same_mailbox(reply_address, own_address):  # never answer ourselves (a loop)
         reply_address = from_address
+    verified = mail.verified_from and reply_address == from_address
+    message_id = mail.message_id or fallback_message_id(mail)
+    event_id = InboundMessage.make_id(NAME, _provider_message_id(message_id))
+    provided = mail.stripped_text if mail.stripped_text and mail.stripped_text.strip() else None
+    keyword = keywords.match(mail.subject, provided or mail.text)
+    # A person's mail, or one their client marks as automatic (a mailto: unsubscribe may be):
+    # stopping is honoured from either; starting again only from a person.
+    if keyword is keywords.Keyword.UNSUBSCRIBE and kind in (None, "auto_reply"):
+        return Subscription(from_address, True, verified, event_id)
+    if keyword is keywords.Keyword.SUBSCRIBE and kind is None:
+        return Subscription(from_address, False, verified, event_id)
+    if kind is not None:
+        return Ignored(kind)
     text = customer_text(mail, languages, max_bytes)
     if not text:
         return Ignored("empty")
-    message_id = mail.message_id or fallback_message_id(mail)
     references = mail.references or mail.in_reply_to
     token = mail.mailbox_hash or threads.plus_tag(mail.recipients, own_address)
     key = await threads.conversation_for(
@@ -128,7 +163,6 @@ async def to_inbound(
     if mail.attachments:
         route["attachments"] = str(mail.attachments)
     provider_id = _provider_message_id(message_id)
-    verified = mail.verified_from and reply_address == from_address
     try:
         message = _message(mail, provider_id, key, sender, text, verified, route, now)
     except ValidationError as exc:  # belt and braces: every field was cleaned above

@@ -1,12 +1,15 @@
 """The e-mail channel's settings (`[channels.email]`, `WISMO_CHANNELS__EMAIL__<FIELD>`).
 
 Flat on purpose: one environment variable per field. Each inbound route is mounted only when
-its credentials are set; outbound uses one transport (SMTP, Postmark or SendGrid).
+its credentials are set; outbound uses one transport (SMTP, Postmark or SendGrid). Unsubscribe
+links (List-Unsubscribe on notices, the /unsubscribe/email routes) need `unsubscribe_secret`
+and, for the links in sent mail, `public_base_url`.
 """
 
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -17,6 +20,7 @@ from channels.outbound import RetrySettings
 Transport = Literal["smtp", "postmark", "sendgrid"]
 MIB = 1024 * 1024
 PATH_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
+MIN_SECRET_CHARS = 16
 
 
 class EmailSettings(BaseModel):
@@ -89,6 +93,16 @@ class EmailSettings(BaseModel):
 
     retry: RetrySettings = RetrySettings()
 
+    # --- unsubscribe (RFC 2369 / RFC 8058) -----------------------------------------------------
+    unsubscribe_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the unsubscribe links' tokens; mounts /unsubscribe/email",
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="https://host[/prefix] where the service is reached (unsubscribe links)",
+    )
+
     @field_validator("from_address")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
@@ -114,6 +128,27 @@ class EmailSettings(BaseModel):
         if value is not None and not value.get_secret_value().strip():
             raise ValueError("must not be empty (leave it unset instead)")
         return value
+
+    @field_validator("unsubscribe_secret")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters (leave it unset)")
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        """An https URL without query or fragment, kept without its trailing slash: one-click
+        unsubscribe (RFC 8058) is only offered over HTTPS."""
+        if value is None:
+            return None
+        url = urllib.parse.urlsplit(value.strip())
+        if url.scheme.lower() != "https" or not url.hostname or url.query or url.fragment:
+            raise ValueError("must be https://host[/prefix] (no query or fragment)")
+        if any(c.isspace() for c in value.strip()):
+            raise ValueError("must not contain spaces")
+        return value.strip().rstrip("/")
 
     @field_validator("sendgrid_parse_token")
     @classmethod
@@ -177,3 +212,9 @@ class EmailSettings(BaseModel):
     @property
     def mime_enabled(self) -> bool:
         return self.mime_password is not None or self.mime_bearer_token is not None
+
+    @property
+    def inbound_enabled(self) -> bool:
+        """Some route takes mail in: mail to `from_address` reaches us (the mailto: link)."""
+        enabled = (self.sendgrid_enabled, self.mailgun_enabled, self.postmark_enabled)
+        return any(enabled) or self.mime_enabled

@@ -4,6 +4,10 @@ Retries: the HTTP APIs through ProviderApi (429/5xx/timeouts retried, other 4xx 
 through with_retries (4xx replies and connection failures retried, 5xx final). None of the
 three has an idempotency key: the deterministic Message-ID is what makes a duplicate
 recognisable, and a retried SMTP send after a lost 250 can deliver twice.
+
+Headers: SMTP sends the composed message as it is. The HTTP APIs build the message themselves
+from fields, so every header of ours that is not one of their fields is passed on explicitly
+(`CUSTOM_HEADERS`): Postmark's `Headers` [{Name, Value}], SendGrid's `headers` {name: value}.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from channels.email.settings import EmailSettings
 from channels.outbound import Answer, ProviderApi, RetrySettings, Transient, with_retries
 from router.dispatch import SendFailed
 
-THREAD_HEADERS = (
+CUSTOM_HEADERS = (
     "Message-ID",
     "In-Reply-To",
     "References",
     "Auto-Submitted",
     "X-Auto-Response-Suppress",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
 )
 
 
@@ -85,10 +91,11 @@ def one_line(value: str) -> str:
     return " ".join(value.split())
 
 
-def _thread_headers(composed: Composed) -> dict[str, str]:
+def _custom_headers(composed: Composed) -> dict[str, str]:
+    """Unfolded values (str of a header object is its value on one line)."""
     return {
         name: str(composed.message[name])
-        for name in THREAD_HEADERS
+        for name in CUSTOM_HEADERS
         if composed.message[name] is not None
     }
 
@@ -125,7 +132,7 @@ class PostmarkTransport:
             "To": str(mail["To"]),
             "Subject": str(mail["Subject"]),
             "TextBody": text,
-            "Headers": [{"Name": k, "Value": v} for k, v in _thread_headers(composed).items()],
+            "Headers": [{"Name": k, "Value": v} for k, v in _custom_headers(composed).items()],
             "MessageStream": self.cfg.postmark_message_stream,
         }
         if html is not None:
@@ -181,7 +188,7 @@ class SendGridTransport:
             },
             "subject": str(mail["Subject"]),
             "content": content,
-            "headers": _thread_headers(composed),
+            "headers": _custom_headers(composed),
         }
         reply_to = mail["Reply-To"]
         if reply_to is not None:

@@ -24,6 +24,7 @@ from router.ingest import Ingest
 from router.live import ConversationFeed
 from router.metrics import Metrics
 from router.settings import Settings
+from router.store import channel_state
 from router.store.db import Database
 from tests.helpers import RecordingBus
 
@@ -41,6 +42,9 @@ def basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+UNSUBSCRIBE_SECRET = "unsubscribe-secret-0123456789"
+PUBLIC_BASE_URL = "https://wismo.shop.example"
+
 INBOUND_CONFIG: dict[str, Any] = {
     "from_address": "support@shop.example",
     "postmark_inbound_user": POSTMARK_AUTH[0],
@@ -53,6 +57,12 @@ INBOUND_CONFIG: dict[str, Any] = {
     "sendgrid_parse_password": SENDGRID_AUTH[1],
     "mailgun_signing_key": MAILGUN_KEY,
     "trusted_authserv_ids": ["mx.shop.example"],
+}
+# Inbound plus unsubscribe links (the routes, and the links in notices once a transport is set).
+UNSUBSCRIBE_CONFIG: dict[str, Any] = {
+    **INBOUND_CONFIG,
+    "unsubscribe_secret": UNSUBSCRIBE_SECRET,
+    "public_base_url": PUBLIC_BASE_URL,
 }
 
 
@@ -128,6 +138,9 @@ class Harness:
             "wismo_inbound_ignored_total", {"channel": "email", "reason": reason}
         )
         return value or 0.0
+
+    async def opted_out(self, address: str) -> bool:
+        return (await channel_state.contact(self.db, "email", address)).opted_out
 
     async def post(
         self, path: str, data: Any = None, headers: Mapping[str, str] | None = None

@@ -3,17 +3,23 @@ one published event, duplicates, 503, loops never answered, and a reply threadin
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import pytest
+import structlog
 from aiohttp import web
 
 from channels.base import ChannelContext, ChannelDisabled
 from channels.email import EmailChannel, threads
 from channels.email.compose import our_message_id
+from channels.email.unsubscribe import token
 from router.bus.memory import MemoryBus
 from router.events import OutboundMessage, Party
 from router.ingest import Ingest
@@ -31,11 +37,15 @@ from tests.channels.email.support import (
     POSTMARK_AUTH,
     SENDGRID_AUTH,
     SENDGRID_TOKEN,
+    UNSUBSCRIBE_CONFIG,
+    UNSUBSCRIBE_SECRET,
     Harness,
     basic,
     harness,
     smtp_server,
 )
+from tests.channels.email.test_transports import FAST, Fake, postmark_ok
+from tests.helpers import local_server
 
 PM = {"Authorization": basic(*POSTMARK_AUTH), "Content-Type": "application/json"}
 RFC822 = {"Authorization": basic(*MIME_AUTH), "Content-Type": "message/rfc822"}
@@ -384,6 +394,7 @@ async def test_a_reply_to_our_reply_lands_in_the_same_conversation(db: Database)
             [first] = h.bus.inbound
             reply = OutboundMessage(
                 event_id=OutboundMessage.make_id(first.event_id),
+                inbound_id=first.event_id,
                 occurred_at=NOW,
                 conversation_key=first.conversation_key,
                 channel="email",
@@ -452,6 +463,7 @@ async def test_plus_token_threads_a_reply_without_headers(db: Database) -> None:
             [first] = h.bus.inbound
             reply = OutboundMessage(
                 event_id="reply:" + first.event_id,
+                inbound_id=first.event_id,
                 occurred_at=NOW,
                 conversation_key=first.conversation_key,
                 channel="email",
@@ -474,3 +486,251 @@ async def test_plus_token_threads_a_reply_without_headers(db: Database) -> None:
             )
             await h.post("/webhooks/email/mime", again, RFC822)
             assert h.bus.inbound[1].conversation_key == first.conversation_key
+
+
+# --- unsubscribe: links on notices, for every transport; opt-outs honoured --------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One mail as the transport handed it over: headers, text body, HTML body."""
+
+    headers: dict[str, str]
+    text: str
+    html: str | None
+
+
+@contextlib.asynccontextmanager
+async def outbox(
+    transport: str, base: dict[str, Any] = UNSUBSCRIBE_CONFIG
+) -> AsyncIterator[tuple[dict[str, Any], list[Sent]]]:
+    """A config that sends through `transport` (a real SMTP server on 127.0.0.1, or a fake of
+    Postmark's / SendGrid's API) and the list of what it received."""
+    config = {**base, "retry": FAST}
+    sent: list[Sent] = []
+    if transport == "smtp":
+        async with smtp_server() as sink:
+            yield {**config, "smtp_host": "127.0.0.1", "smtp_port": sink.port}, sent
+        for received in sink.received:
+            mail = received.message
+            text, html = mail.get_body(("plain",)), mail.get_body(("html",))
+            assert text is not None
+            sent.append(
+                Sent(
+                    {k: str(v) for k, v in mail.items()},
+                    text.get_content(),
+                    html.get_content() if html is not None else None,
+                )
+            )
+        return
+    if transport == "postmark":
+        fake = Fake(postmark_ok)
+        async with local_server(web.post("/email", fake.handle)) as server:
+            url = str(server.make_url(""))
+            yield {**config, "postmark_server_token": "t", "postmark_api_base_url": url}, sent
+        for _, body in fake.requests:
+            headers = {h["Name"]: h["Value"] for h in body["Headers"]}
+            sent.append(Sent(headers, body["TextBody"], body.get("HtmlBody")))
+        return
+    fake = Fake(lambda: web.Response(status=202, headers={"x-message-id": "sg-1"}))
+    async with local_server(web.post("/v3/mail/send", fake.handle)) as server:
+        url = str(server.make_url(""))
+        yield {**config, "sendgrid_api_key": "SG.key", "sendgrid_api_base_url": url}, sent
+    for _, body in fake.requests:
+        content = {c["type"]: c["value"] for c in body["content"]}
+        sent.append(Sent(body["headers"], content["text/plain"], content.get("text/html")))
+
+
+def notice(event_id: str = "notice:7", **changes: Any) -> OutboundMessage:
+    """What router/notify/engine.py publishes: no inbound message, a `notice:` id."""
+    fields: dict[str, Any] = {
+        "event_id": event_id,
+        "occurred_at": NOW,
+        "conversation_key": "email:alice@example.com",
+        "channel": "email",
+        "provider": "email",
+        "recipient": Party(id="alice@example.com", name="Alice", email="alice@example.com"),
+        "text": "Your parcel 1ZXK3DEG0359083017 is out for delivery today.",
+        "subject": "Your order #1001 is out for delivery",
+        "html": "<html><body><p>Your parcel is out for delivery today.</p></body></html>",
+    }
+    return OutboundMessage(**{**fields, **changes})
+
+
+def answer(event_id: str = "reply:email:<q@mail.example.com>") -> OutboundMessage:
+    return notice(
+        event_id, inbound_id="email:<q@mail.example.com>", route={"to": "alice@example.com"}
+    )
+
+
+TRANSPORTS = ["smtp", "postmark", "sendgrid"]
+ALICE_URL = "https://wismo.shop.example/unsubscribe/email?" + urlencode(
+    {"a": "alice@example.com", "t": token(UNSUBSCRIBE_SECRET, "alice@example.com")}
+)
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_notice_carries_unsubscribe_headers_an_answer_does_not(
+    db: Database, transport: str
+) -> None:
+    async with outbox(transport) as (config, sent), harness(db, config) as h:
+        assert h.channel.transport is not None
+        assert h.channel.transport.name == transport
+        await h.channel.send(notice())
+        await h.channel.send(answer())
+    [sent_notice, sent_answer] = sent
+    assert sent_notice.headers["List-Unsubscribe"] == (
+        f"<{ALICE_URL}>, <mailto:support@shop.example?subject=unsubscribe>"
+    )
+    assert sent_notice.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert sent_notice.headers["Auto-Submitted"] == "auto-generated"
+    assert sent_notice.text.rstrip().endswith(f"Don't want these updates? Unsubscribe: {ALICE_URL}")
+    assert sent_notice.html is not None
+    assert f'href="{ALICE_URL.replace("&", "&amp;")}"' in sent_notice.html
+    assert "List-Unsubscribe" not in sent_answer.headers
+    assert "List-Unsubscribe-Post" not in sent_answer.headers
+    assert sent_answer.headers["Auto-Submitted"] == "auto-replied"
+    assert "Unsubscribe" not in sent_answer.text
+    assert "Unsubscribe" not in (sent_answer.html or "")
+
+
+async def test_without_the_settings_a_notice_goes_out_without_links_and_the_log_says_why(
+    db: Database,
+) -> None:
+    async with outbox("smtp", INBOUND_CONFIG) as (config, sent), harness(db, config) as h:
+        with structlog.testing.capture_logs() as logs:
+            await h.channel.send(notice())
+    [mail] = sent
+    assert "List-Unsubscribe" not in mail.headers
+    assert "Unsubscribe" not in mail.text
+    [why] = [e for e in logs if e["event"] == "email_notice_without_unsubscribe"]
+    assert why["unset"] == ["unsubscribe_secret", "public_base_url"]
+    assert why["log_level"] == "warning"
+
+
+async def test_without_inbound_there_is_no_mailto(db: Database) -> None:
+    base = {
+        "from_address": "support@shop.example",
+        "unsubscribe_secret": UNSUBSCRIBE_SECRET,
+        "public_base_url": "https://wismo.shop.example",
+    }
+    async with outbox("smtp", base) as (config, sent), harness(db, config) as h:
+        await h.channel.send(notice())
+    assert sent[0].headers["List-Unsubscribe"] == f"<{ALICE_URL}>"
+
+
+async def test_the_links_one_click_stops_every_later_mail(db: Database) -> None:
+    """End to end: the header's URL, POSTed as a mail client does, opts Alice out; then
+    notices and answers alike are suppressed (as SMS after STOP), nothing reaches SMTP."""
+    async with outbox("smtp") as (config, sent), harness(db, config) as h:
+        await h.channel.send(notice())
+        url = urlsplit(ALICE_URL)
+        async with h.http.post(
+            h.base + f"{url.path}?{url.query}",
+            data="List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ) as response:
+            assert response.status == 200
+        assert await h.opted_out("alice@example.com")
+        later = await h.channel.send(notice("notice:8"))
+        reply = await h.channel.send(answer())
+        capitals = await h.channel.send(
+            notice("notice:9", recipient=Party(id="x"), route={"to": "ALICE@Example.com"})
+        )
+    assert later.status == reply.status == capitals.status == "suppressed"
+    assert len(sent) == 1
+
+
+# --- UNSUBSCRIBE / SUBSCRIBE by mail ------------------------------------------------------------
+
+VERIFIED = "Authentication-Results: mx.shop.example; dmarc=pass header.from=example.com\n"
+
+
+async def post_mime(h: Harness, raw: bytes) -> tuple[int, Any]:
+    return await h.post("/webhooks/email/mime", raw, RFC822)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("unsubscribe", ""),  # what a mail client's mailto: link sends
+        ("Re: Your order #1001 is out for delivery", "STOP\n\nSent from my iPhone"),
+        ("Darme de baja", "Gracias"),
+    ],
+    ids=["mailto", "stop-reply", "spanish"],
+)
+async def test_an_unsubscribe_mail_opts_out_and_publishes_nothing(
+    db: Database, subject: str, body: str
+) -> None:
+    async with harness(db) as h:
+        raw = mails.plain(subject=subject, body=body)
+        assert await post_mime(h, raw) == (200, {"accepted": 0, "ignored": "unsubscribe"})
+        assert h.bus.inbound == []
+        assert h.ignored("unsubscribe") == 1.0
+        assert await h.opted_out("alice@example.com")
+        # The provider retries: acknowledged the same way, still nothing published.
+        assert await post_mime(h, raw) == (200, {"accepted": 0, "ignored": "unsubscribe"})
+        assert h.bus.inbound == []
+
+
+async def test_unsubscribe_through_postmark(db: Database) -> None:
+    async with harness(db) as h:
+        payload = payloads.postmark(subject="Unsubscribe", text="", sender="Alice@Example.com")
+        status, body = await post_postmark(h, payload)
+        assert (status, body) == (200, {"accepted": 0, "ignored": "unsubscribe"})
+        assert await h.opted_out("alice@example.com")
+        assert h.bus.inbound == []
+
+
+async def test_subscribe_opts_back_in_from_a_vouched_for_sender_only(db: Database) -> None:
+    async with harness(db) as h:
+        await post_mime(h, mails.plain(subject="unsubscribe", body="", message_id="<u1@x>"))
+        assert await h.opted_out("alice@example.com")
+        # Anyone can write From: alice: an unverified START does not undo her unsubscribe.
+        forged = mails.plain(subject="start", body="", message_id="<s1@x>")
+        assert await post_mime(h, forged) == (
+            200,
+            {"accepted": 0, "ignored": "subscribe_unverified"},
+        )
+        assert await h.opted_out("alice@example.com")
+        # Her provider vouches for her (DMARC pass from our trusted MTA): opted back in.
+        hers = mails.plain(subject="Subscribe", body="", message_id="<s2@x>", extra=VERIFIED)
+        assert await post_mime(h, hers) == (200, {"accepted": 0, "ignored": "subscribe"})
+        assert not await h.opted_out("alice@example.com")
+        assert h.ignored("subscribe") == 1.0
+        assert h.ignored("subscribe_unverified") == 1.0
+        # A late retry of the first UNSUBSCRIBE does not opt her out again.
+        await post_mime(h, mails.plain(subject="unsubscribe", body="", message_id="<u1@x>"))
+        assert not await h.opted_out("alice@example.com")
+        assert h.bus.inbound == []
+
+
+async def test_after_subscribe_answers_are_sent_again(db: Database) -> None:
+    async with outbox("smtp") as (config, sent), harness(db, config) as h:
+        await post_mime(h, mails.plain(subject="stop", body="", message_id="<u1@x>"))
+        assert (await h.channel.send(answer())).status == "suppressed"
+        await post_mime(h, mails.plain(subject="start", message_id="<s@x>", extra=VERIFIED))
+        assert (await h.channel.send(answer())).status == "sent"
+    assert len(sent) == 1
+
+
+async def test_a_question_that_starts_with_stop_is_a_question(db: Database) -> None:
+    async with harness(db) as h:
+        raw = mails.plain(body="Stop sending me the wrong size! Where is order 1001?")
+        assert await post_mime(h, raw) == (200, {"accepted": 1})
+        assert not await h.opted_out("alice@example.com")
+
+
+async def test_automatic_mail_unsubscribes_but_never_subscribes(db: Database) -> None:
+    auto = "Auto-Submitted: auto-generated\n"
+    async with harness(db) as h:
+        start = mails.plain(subject="subscribe", message_id="<a1@x>", extra=auto + VERIFIED)
+        assert (await post_mime(h, start))[1] == {"accepted": 0, "ignored": "auto_reply"}
+        stop = mails.plain(subject="unsubscribe", body="", message_id="<a2@x>", extra=auto)
+        assert (await post_mime(h, stop))[1] == {"accepted": 0, "ignored": "unsubscribe"}
+        assert await h.opted_out("alice@example.com")
+        listed = mails.plain(
+            sender="news@list.example", subject="stop", extra="List-Id: <news.list.example>\n"
+        )
+        assert (await post_mime(h, listed))[1] == {"accepted": 0, "ignored": "bulk"}
+        assert not await h.opted_out("news@list.example")

@@ -10,6 +10,7 @@ import pytest
 
 from channels.email import threads
 from channels.email.compose import compose, our_message_id, reply_subject
+from channels.email.unsubscribe import Links
 from router.dispatch import SendFailed
 from router.events import OutboundMessage, Party
 
@@ -19,6 +20,7 @@ NOW = datetime(2026, 2, 12, 18, 0, tzinfo=UTC)
 def outbound(**changes: Any) -> OutboundMessage:
     fields: dict[str, Any] = {
         "event_id": "reply:email:<CAF=alice.1@mail.example.com>",
+        "inbound_id": "email:<CAF=alice.1@mail.example.com>",
         "occurred_at": NOW,
         "conversation_key": "email:abc:CAF=alice.1@mail.example.com",
         "channel": "email",
@@ -136,3 +138,73 @@ def test_header_injection_is_impossible() -> None:
     )
     flat = composed.message.as_string()
     assert "\nBcc:" not in flat
+
+
+# --- unsubscribe links: on proactive notices only ---------------------------------------------
+
+LINKS = Links(
+    "https://wismo.shop.example/unsubscribe/email?a=alice%40example.com&t=tok",
+    "mailto:support@shop.example?subject=unsubscribe",
+)
+
+
+def notice(**changes: Any) -> OutboundMessage:
+    return outbound(
+        inbound_id=None, event_id="notice:42", route={"to": "alice@example.com"}, **changes
+    )
+
+
+def test_a_notice_carries_list_unsubscribe_and_a_footer() -> None:
+    composed = compose(
+        notice(), from_address="support@shop.example", from_name="Demo", now=NOW, unsubscribe=LINKS
+    )
+    mail = composed.message
+    assert mail["List-Unsubscribe"] == (
+        "<https://wismo.shop.example/unsubscribe/email?a=alice%40example.com&t=tok>, "
+        "<mailto:support@shop.example?subject=unsubscribe>"
+    )
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["Auto-Submitted"] == "auto-generated"  # RFC 3834: not a reply to anything
+    text = mail.get_body(("plain",))
+    html = mail.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    assert text.get_content().endswith(f"\n\nDon't want these updates? Unsubscribe: {LINKS.url}\n")
+    assert "1ZXK3DEG0359083017" in text.get_content()
+    assert (
+        'href="https://wismo.shop.example/unsubscribe/email?a=alice%40example.com&amp;t=tok"'
+        in (html.get_content())
+    )
+    assert html.get_content().rstrip().endswith("</p>\n</body></html>")
+
+
+def test_a_text_only_notice_gets_the_footer_in_its_one_body() -> None:
+    composed = compose(
+        notice(html=None),
+        from_address="support@shop.example",
+        from_name="D",
+        now=NOW,
+        unsubscribe=LINKS,
+    )
+    assert composed.message.get_content_type() == "text/plain"
+    assert LINKS.url in composed.message.get_content()
+
+
+def test_an_answer_never_carries_them() -> None:
+    composed = compose(
+        outbound(),
+        from_address="support@shop.example",
+        from_name="Demo",
+        now=NOW,
+        unsubscribe=LINKS,
+    )
+    mail = composed.message
+    assert mail["List-Unsubscribe"] is None
+    assert mail["List-Unsubscribe-Post"] is None
+    assert "Unsubscribe" not in mail.as_string()
+
+
+def test_a_notice_without_links_has_neither_header_nor_footer() -> None:
+    mail = compose(notice(), from_address="support@shop.example", from_name="D", now=NOW).message
+    assert mail["List-Unsubscribe"] is None
+    assert "Unsubscribe" not in mail.as_string()

@@ -23,13 +23,15 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
 from channels.email import EmailChannel
+from channels.email.unsubscribe import token
 from tests.channels.email import mails, payloads
 from tests.channels.email.support import (
-    INBOUND_CONFIG,
     MAILGUN_KEY,
     MIME_AUTH,
     POSTMARK_AUTH,
     SENDGRID_TOKEN,
+    UNSUBSCRIBE_CONFIG,
+    UNSUBSCRIBE_SECRET,
     basic,
 )
 from tests.channels.fuzzing import Running, check_answer, running_service
@@ -42,7 +44,7 @@ BOUNDARY = "fuzzBoundary42"
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with running_service(
         tmp_path_factory.mktemp("email-fuzz"),
-        {"email": INBOUND_CONFIG},
+        {"email": UNSUBSCRIBE_CONFIG},
         factories={"email": EmailChannel},
         roles=["ingest"],
     ) as served:
@@ -273,6 +275,54 @@ def mailgun_bodies(draw: st.DrawFn) -> tuple[bytes, str]:
 def test_mailgun(running: Running, sent: tuple[bytes, str], path: str) -> None:
     body, content_type = sent
     call(running, path, body, {"Content-Type": content_type})
+
+
+@st.composite
+def unsubscribe_requests(draw: st.DrawFn) -> tuple[str, str, bytes, dict[str, str], bool]:
+    """(method, path, body, headers, valid link): random, forged and valid links, with random
+    bodies and content types."""
+    address = draw(st.sampled_from(["fuzz@example.com", "FUZZ@example.com"]) | text)
+    kind = draw(st.sampled_from(["valid", "forged", "random", "missing"]))
+    query: dict[str, str] = {}
+    if kind == "valid":
+        query = {"a": address, "t": token(UNSUBSCRIBE_SECRET, address)}
+    elif kind == "forged":
+        query = {"a": address, "t": token("not-the-secret-0123456789", address)}
+    elif kind == "random":
+        query = draw(st.dictionaries(st.sampled_from(["a", "t", "x"]), text, max_size=3))
+    method = draw(st.sampled_from(["GET", "POST"]))
+    body = draw(st.sampled_from([b"", b"List-Unsubscribe=One-Click"]) | st.binary(max_size=200))
+    content_type = draw(
+        st.sampled_from(
+            [
+                "application/x-www-form-urlencoded",
+                f"multipart/form-data; boundary={BOUNDARY}",
+                "application/json",
+                "text/plain",
+            ]
+        )
+    )
+    path = "/unsubscribe/email" + ("?" + urlencode(query) if query else "")
+    valid = kind == "valid" and "@" in address and "." in address.rsplit("@", 1)[-1]
+    return method, path, body, {"Content-Type": content_type}, valid
+
+
+@FUZZ
+@given(sent=unsubscribe_requests())
+def test_unsubscribe_routes(
+    running: Running, sent: tuple[str, str, bytes, dict[str, str], bool]
+) -> None:
+    """Never a 5xx; only a valid link answers 200; nothing is ever published."""
+    method, path, body, headers, valid = sent
+    before = running.published()
+    status, raw, content_type = running.request(method, path, body, headers)
+    check_answer(status, raw, content_type)
+    if currently_in_test_context():
+        event(f"unsubscribe {method} {status}")
+    if status == 200:
+        assert valid, path
+        assert content_type.startswith(("text/html", "application/json"))
+    assert running.published() == before
 
 
 def test_a_valid_mail_is_published(running: Running) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from channels.email.headers import Headers
-from channels.email.inbound import Accepted, Ignored, customer_text, to_inbound
+from channels.email.inbound import Accepted, Ignored, Subscription, customer_text, to_inbound
 from channels.email.model import Mail
 from channels.email.raw import parse_raw
 from router.store.db import Database
@@ -16,7 +16,9 @@ LANGS = ("en", "es", "fr", "de")
 OWN = "support@shop.example"
 
 
-async def inbound(db: Database, mail: Mail, max_bytes: int = 4096) -> Accepted | Ignored:
+async def inbound(
+    db: Database, mail: Mail, max_bytes: int = 4096
+) -> Accepted | Ignored | Subscription:
     return await to_inbound(
         mail, db=db, now=NOW, own_address=OWN, languages=LANGS, max_bytes=max_bytes
     )
@@ -144,3 +146,29 @@ def test_customer_text_subject_rules() -> None:
     assert customer_text(same, LANGS, 4096) == "Where is it? #1001"
     subject_only = parse_raw(mails.plain(subject="Where is #1001?", body=""), frozenset())
     assert customer_text(subject_only, LANGS, 4096) == "Where is #1001?"
+
+
+async def test_unsubscribe_and_subscribe_are_subscriptions(db: Database) -> None:
+    ar = "Authentication-Results: mx.shop.example; dmarc=pass header.from=example.com\n"
+    trusted = frozenset({"mx.shop.example"})
+    stop = await inbound(db, parse_raw(mails.plain(subject="Unsubscribe", body=""), frozenset()))
+    assert stop == Subscription(
+        "alice@example.com", True, False, "email:<CAF=alice.1@mail.example.com>"
+    )
+    assert (stop.allowed, stop.reason) == (True, "unsubscribe")
+    start = await inbound(db, parse_raw(mails.plain(body="START"), frozenset()))
+    assert isinstance(start, Subscription)
+    assert (start.opt_out, start.allowed, start.reason) == (False, False, "subscribe_unverified")
+    vouched = await inbound(db, parse_raw(mails.plain(body="START", extra=ar), trusted))
+    assert isinstance(vouched, Subscription)
+    assert (vouched.allowed, vouched.reason) == (True, "subscribe")
+    # Answered elsewhere (Reply-To): the provider vouches for From, not for where it goes.
+    elsewhere = mails.plain(body="START", extra=ar + "Reply-To: other@example.net\n")
+    other = await inbound(db, parse_raw(elsewhere, trusted))
+    assert isinstance(other, Subscription)
+    assert (other.address, other.allowed) == ("alice@example.com", False)
+
+
+async def test_our_own_mail_saying_stop_is_never_a_keyword(db: Database) -> None:
+    ours = mails.plain(sender="support@shop.example", subject="stop")
+    assert await inbound(db, parse_raw(ours, frozenset())) == Ignored("own_address")

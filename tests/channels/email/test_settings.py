@@ -53,6 +53,14 @@ def test_transport_is_inferred_or_chosen() -> None:
             "smtp_use_tls": True,
             "smtp_start_tls": True,
         },
+        {"unsubscribe_secret": ""},
+        {"unsubscribe_secret": "too-short"},
+        {"public_base_url": "http://wismo.shop.example"},  # one-click needs https
+        {"public_base_url": "https://wismo.shop.example/?x=1"},
+        {"public_base_url": "https://wismo.shop.example/#top"},
+        {"public_base_url": "https:///path"},
+        {"public_base_url": "wismo.shop.example"},
+        {"public_base_url": "https://wismo.shop.example/a b"},
     ],
 )
 def test_invalid(fields: dict[str, Any]) -> None:
@@ -74,3 +82,14 @@ def test_inbound_flags() -> None:
     assert cfg.postmark_enabled
     assert cfg.mime_enabled
     assert cfg.trusted_authserv_ids == ["mx.shop.example"]
+
+
+def test_unsubscribe_settings() -> None:
+    assert make().unsubscribe_secret is None
+    assert make().public_base_url is None
+    cfg = make(unsubscribe_secret="s" * 16, public_base_url=" https://wismo.shop.example/prefix/ ")
+    assert cfg.public_base_url == "https://wismo.shop.example/prefix"
+    assert cfg.unsubscribe_secret is not None
+    assert "s" * 16 not in repr(cfg)
+    assert not make().inbound_enabled
+    assert make(mime_bearer_token="b").inbound_enabled

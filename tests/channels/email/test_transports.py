@@ -16,6 +16,7 @@ from aiohttp import web
 from channels.email.compose import Composed, compose
 from channels.email.settings import EmailSettings
 from channels.email.transports import PostmarkTransport, SendGridTransport, SmtpTransport
+from channels.email.unsubscribe import Links
 from router.dispatch import SendFailed
 from tests.channels.email.support import smtp_server
 from tests.channels.email.test_compose import outbound
@@ -227,3 +228,35 @@ async def test_sendgrid_400_is_final(session: aiohttp.ClientSession) -> None:
         with pytest.raises(SendFailed, match="valid address"):
             await SendGridTransport(cfg, session).deliver(composed())
     assert len(fake.requests) == 1
+
+
+async def test_the_apis_pass_the_unsubscribe_headers_of_a_notice(
+    session: aiohttp.ClientSession,
+) -> None:
+    links = Links("https://wismo.shop.example/unsubscribe/email?a=alice%40example.com&t=x")
+    message = compose(
+        outbound(inbound_id=None, event_id="notice:1"),
+        from_address="support@shop.example",
+        from_name="Demo Shop",
+        now=NOW,
+        unsubscribe=links,
+    )
+    postmark, sendgrid = Fake(postmark_ok), Fake(lambda: web.Response(status=202))
+    async with (
+        local_server(web.post("/email", postmark.handle)) as pm_server,
+        local_server(web.post("/v3/mail/send", sendgrid.handle)) as sg_server,
+    ):
+        pm = settings(postmark_server_token="t", postmark_api_base_url=str(pm_server.make_url("")))
+        sg = settings(sendgrid_api_key="SG.k", sendgrid_api_base_url=str(sg_server.make_url("")))
+        await PostmarkTransport(pm, session).deliver(message)
+        await SendGridTransport(sg, session).deliver(message)
+    [(_, pm_body)] = postmark.requests
+    [(_, sg_body)] = sendgrid.requests
+    assert pm_body["Headers"][-2:] == [
+        {"Name": "List-Unsubscribe", "Value": f"<{links.url}>"},
+        {"Name": "List-Unsubscribe-Post", "Value": "List-Unsubscribe=One-Click"},
+    ]
+    assert sg_body["headers"]["List-Unsubscribe"] == f"<{links.url}>"
+    assert sg_body["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert links.url in pm_body["TextBody"]
+    assert links.url in sg_body["content"][0]["value"]
