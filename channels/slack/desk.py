@@ -14,8 +14,6 @@ once), then the action is recorded; only the card refresh and the thread notice 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -47,6 +45,7 @@ from router.events import (
 )
 from router.orders.actions import Remedy
 from router.orders.errors import SourceError
+from router.periodic import Periodic
 from router.reply.notice import render_remedy
 from router.store import channel_state, handoffs
 from router.store.handoffs import HandoffView
@@ -100,7 +99,7 @@ class SlackDesk:
         self.sla = timedelta(minutes=handoff.sla_minutes)
         self.interval = handoff.check_interval_s
         self._group: tuple[float, frozenset[str]] | None = None
-        self._ticker: asyncio.Task[None] | None = None
+        self.ticker = Periodic("slack-desk", self.tick, lambda: self.interval)
 
     def routes(self) -> Iterable[web.RouteDef]:
         return [
@@ -109,14 +108,10 @@ class SlackDesk:
         ]
 
     async def start(self) -> None:
-        self._ticker = asyncio.create_task(self._tick_forever(), name="slack-desk-ticker")
+        self.ticker.start()
 
     async def close(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
+        await self.ticker.stop()
 
     # -- the desk role's consumer ------------------------------------------------------------
 
@@ -439,14 +434,6 @@ class SlackDesk:
             log.warning("slack_card_update_failed", error=str(exc.response.get("error")))
 
     # -- reminders and idle hand-backs -------------------------------------------------------
-
-    async def _tick_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:  # one bad tick must not end the reminders
-                log.exception("slack_desk_tick_failed")
-            await asyncio.sleep(self.interval)
 
     async def tick(self) -> None:
         """Ping escalations nobody picked up within the SLA; hand idle ones back to the bot."""

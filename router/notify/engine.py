@@ -11,8 +11,6 @@ and published to wismo.outbound.v1 with the id `notice:<id>` (dispatch sends it 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,6 +27,7 @@ from router.metrics import Metrics
 from router.notify import lanes as lane_model
 from router.notify.detect import Finding, OrderFacts, Parcel, detect
 from router.notify.quiet import customer_zone, next_allowed, parse_clock
+from router.periodic import Periodic
 from router.reply.formats import Format
 from router.reply.notice import render_notice
 from router.settings import Settings
@@ -92,7 +91,9 @@ class Notifier:
         self.formats = formats
         self.quiet = (parse_clock(self.cfg.quiet_start), parse_clock(self.cfg.quiet_end))
         self._lanes: tuple[datetime, lane_model.LaneModel] | None = None
-        self._ticker: asyncio.Task[None] | None = None
+        self.ticker = Periodic(
+            "notify", self.tick, lambda: self.cfg.check_interval_s, wait_first=True
+        )
         self._known: set[tuple[str, str]] = set()  # (tracking number, kind) already queued
 
     # -- the role ------------------------------------------------------------------------------
@@ -109,22 +110,10 @@ class Notifier:
             await self.send_due(now)
 
     async def start(self) -> None:
-        self._ticker = asyncio.create_task(self._tick_forever(), name="notify-ticker")
+        self.ticker.start()
 
     async def close(self) -> None:
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.cfg.check_interval_s)
-            try:
-                await self.tick()
-            except Exception:  # one bad pass must not end the checks
-                log.exception("notify_tick_failed")
+        await self.ticker.stop()
 
     async def tick(self) -> None:
         """Time-based findings for every parcel on its way, then whatever is due."""

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from router.app import Service
 from router.orders.demo import CUSTOMERS
 from router.store.models import Notice
-from tests.channels.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.channels.sms.fake_twilio import FakeTwilio
 from tests.channels.sms.fake_twilio import running as running_twilio
 from tests.e2e.conftest import ServiceFactory
-from tests.e2e.test_sms import Phone, replies
+from tests.e2e.test_sms import Phone, replies, sms_channel
 from tests.tracking.test_easypost import detail, sign, tracker
 
 WAIT = 20.0
@@ -36,15 +36,7 @@ async def twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
 
 async def start(make_service: ServiceFactory, api: str) -> Service:
     return await make_service(
-        channels={
-            "sms": {
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": FROM_NUMBER,
-                "api_base_url": api,
-                "retry": {"backoff_s": 0.05, "max_backoff_s": 0.2},
-            }
-        },
+        channels={"sms": sms_channel(api)},
         # No quiet hours here: the test must not depend on the time of day it runs at.
         notify={
             "quiet_start": "00:00",

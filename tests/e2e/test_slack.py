@@ -19,15 +19,10 @@ from router.store import handoffs
 from tests.channels.slack.fake_slack import CHANNEL, FakeSlack, Message
 from tests.channels.slack.fake_slack import running as running_slack
 from tests.channels.slack.support import SlackPerson, slack_config
-from tests.channels.sms.fake_twilio import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    FROM_NUMBER,
-    FakeTwilio,
-)
+from tests.channels.sms.fake_twilio import FakeTwilio
 from tests.channels.sms.fake_twilio import running as running_twilio
 from tests.e2e.conftest import ServiceFactory
-from tests.e2e.test_sms import Phone, replies
+from tests.e2e.test_sms import Phone, replies, sms_channel
 
 WAIT = 20.0
 ALICE = CUSTOMERS["alice"].phone
@@ -47,16 +42,7 @@ async def twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
 
 async def start(make_service: ServiceFactory, slack: FakeSlack, twilio_api: str) -> Service:
     return await make_service(
-        channels={
-            "sms": {
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": FROM_NUMBER,
-                "api_base_url": twilio_api,
-                "retry": {"backoff_s": 0.05, "max_backoff_s": 0.2},
-            },
-            "slack": slack_config(slack.api_url),
-        },
+        channels={"sms": sms_channel(twilio_api), "slack": slack_config(slack.api_url)},
     )
 
 

@@ -38,18 +38,19 @@ async def twilio() -> AsyncIterator[tuple[FakeTwilio, str]]:
         yield served
 
 
+def sms_channel(api: str) -> dict[str, object]:
+    """The SMS channel's settings against the local Twilio fake at `api`."""
+    return {
+        "account_sid": ACCOUNT_SID,
+        "auth_token": AUTH_TOKEN,
+        "from_number": FROM_NUMBER,
+        "api_base_url": api,
+        "retry": {"backoff_s": 0.05, "max_backoff_s": 0.2},
+    }
+
+
 async def start(make_service: ServiceFactory, api: str) -> Service:
-    return await make_service(
-        channels={
-            "sms": {
-                "account_sid": ACCOUNT_SID,
-                "auth_token": AUTH_TOKEN,
-                "from_number": FROM_NUMBER,
-                "api_base_url": api,
-                "retry": {"backoff_s": 0.05, "max_backoff_s": 0.2},
-            }
-        }
-    )
+    return await make_service(channels={"sms": sms_channel(api)})
 
 
 class Phone:

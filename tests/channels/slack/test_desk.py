@@ -345,4 +345,4 @@ async def test_the_ticker_runs_in_the_background_and_stops(make_desk: MakeDesk) 
         while len(desk.fake.thread(cards(desk)[0].ts)) < 2:
             await asyncio.sleep(0.01)
     await desk.desk.close()
-    assert desk.desk._ticker is None
+    assert not desk.desk.ticker.running
