@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,40 @@ def parser() -> argparse.ArgumentParser:
         "--public", type=Path, default=Path("../shared/data/public"), help="public datasets"
     )
     train.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
+
+    simulate = sub.add_parser(
+        "simulate", help="a synthetic shop through the real service, with and without notices"
+    )
+    simulate.add_argument("--days", type=_count(1), default=14, help="days of orders")
+    simulate.add_argument("--orders-per-day", type=_count(1), default=30)
+    simulate.add_argument("--seed", type=int, default=7, help="same seed, same report")
+    simulate.add_argument(
+        "--warmup-days", type=_count(0), default=90, help="days of earlier parcels lanes learn"
+    )
+    simulate.add_argument(
+        "--tail-days", type=_count(0), default=10, help="days after the last order to run on"
+    )
+    simulate.add_argument(
+        "--step-minutes", type=_count(1), default=30, help="simulated minutes per clock step"
+    )
+    simulate.add_argument("--json", action="store_true", help="the report as one JSON object")
+    simulate.add_argument(
+        "--chart", default="docs/simulation.svg", help="SVG chart of contacts per day ('': none)"
+    )
     return top
+
+
+def _count(least: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+        if number < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {number}")
+        return number
+
+    return parse
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _eval_extraction(args)
     if args.command == "train":
         return _train(args.public, args.out)
+    if args.command == "simulate":
+        return _simulate(args)
     return _demo_orders()
 
 
@@ -248,6 +283,38 @@ def _train(public: Path, out: Path) -> int:
     report = train(public, out=out)
     print(json.dumps(report, indent=2))
     print(f"wrote {out}")
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    """Both runs, then the table (or JSON) on stdout, progress on stderr, the chart on disk."""
+    from router.simulate.chart import contacts_chart
+    from router.simulate.report import build_report, table
+    from router.simulate.run import Options, simulate
+
+    chart = Path(args.chart) if args.chart else None
+    if chart is not None and chart.suffix.lower() != ".svg":
+        print(f"--chart writes SVG: {chart} does not end in .svg", file=sys.stderr)
+        return 2
+    configure("warning", "console")
+    options = Options(
+        seed=args.seed,
+        days=args.days,
+        orders_per_day=args.orders_per_day,
+        warmup_days=args.warmup_days,
+        step_minutes=args.step_minutes,
+        tail_days=args.tail_days,
+    )
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    report = build_report(asyncio.run(simulate(options, progress=progress)))
+    if chart is not None:
+        chart.parent.mkdir(parents=True, exist_ok=True)
+        chart.write_text(contacts_chart(report), encoding="utf-8")
+        progress(f"wrote {chart}")
+    print(json.dumps(report, indent=2) if args.json else table(report))
     return 0
 
 
