@@ -12,7 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from router.events import ShipmentStatus
-from router.notify.lanes import Lane, LaneModel, destination_region
+from router.notify.lanes import (
+    Lane,
+    LaneModel,
+    add_business_hours,
+    business_hours,
+    destination_region,
+)
 from router.resolve.reasoning import business_days_between
 from router.settings import NotifySettings
 
@@ -89,8 +95,8 @@ def detect(
     kind = EVENT_KINDS.get(parcel.status)
     if kind is not None and recent:
         facts = base | {"reason": parcel.message or parcel.reason, "place": parcel.location}
-        if parcel.estimated_delivery is not None and parcel.estimated_delivery >= now.date():
-            facts["day"] = parcel.estimated_delivery.isoformat()
+        if _states_a_new_day(parcel.estimated_delivery, order.promised_by, now):
+            facts["day"] = str(parcel.estimated_delivery)
         found.append(Finding(kind, facts))
     if parcel.status in FINISHED:
         return found
@@ -135,12 +141,12 @@ def _predicted_late(
         parcel.origin_region,
         destination_region(order.country, order.postcode),
     )
-    elapsed = (now - parcel.shipped_at).total_seconds() / 3600
-    budget = (deadline - parcel.shipped_at).total_seconds() / 3600
+    elapsed = business_hours(parcel.shipped_at, now, order.country)
+    budget = business_hours(parcel.shipped_at, deadline, order.country)
     estimate = lanes.estimate(lane, elapsed, budget)
     if estimate is None or estimate.late_probability < cfg.predicted_late_probability:
         return None
-    expected = parcel.shipped_at + timedelta(hours=estimate.expected_hours)
+    expected = add_business_hours(parcel.shipped_at, estimate.expected_hours, order.country)
     local = expected.astimezone(zone).date()
     day = max(local, (order.promised_by or local) + timedelta(days=1))
     return {
@@ -149,3 +155,12 @@ def _predicted_late(
         "samples": estimate.samples,
         "lane_level": estimate.level,
     }
+
+
+def _states_a_new_day(edd: date | None, promised_by: date | None, now: datetime) -> bool:
+    """After a problem, the carrier's date is worth repeating only once it is still ahead and
+    already moved past the promise (so it includes the delay). An unchanged date after an
+    exception is the one most likely to pass unkept: better no date than a wrong one."""
+    if edd is None or edd < now.date():
+        return False
+    return promised_by is None or edd > promised_by

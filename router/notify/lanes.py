@@ -2,7 +2,9 @@
 service x origin x destination region), to flag a parcel likely to miss its promise date
 before the carrier admits it.
 
-The estimate is conditional: given that a parcel has been travelling `elapsed` hours and has
+Transit times are counted in working hours (weekends and public holidays of the destination
+country left out), so a parcel shipped on Friday is compared with the others fairly. The
+estimate is conditional: given that a parcel has been travelling `elapsed` hours and has
 not arrived, the chance it misses a deadline `deadline` hours after shipping is
 P(T > deadline | T > elapsed) over the lane's delivered parcels. A lane with too few parcels
 that lasted as long falls back to a coarser one (destination country, then carrier x
@@ -14,12 +16,50 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from router.resolve.reasoning import holidays_of
 from router.store.db import Database
 from router.store.models import ShopOrder, ShopShipment
+
+
+def _working(day: date, country: str) -> bool:
+    return day.weekday() < 5 and day not in holidays_of(country)
+
+
+def business_hours(start: datetime, end: datetime, country: str) -> float:
+    """Hours from `start` to `end` that fall on working days (UTC calendar days; weekends and
+    the country's public holidays do not count): most carriers do not move parcels then, so
+    a Friday shipment is not "three days late" on Monday."""
+    if end <= start:
+        return 0.0
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    total = 0.0
+    cursor = start
+    while cursor < end:
+        midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=UTC)
+        stop = min(midnight, end)
+        if _working(cursor.date(), country):
+            total += (stop - cursor).total_seconds() / 3600
+        cursor = stop
+    return total
+
+
+def add_business_hours(start: datetime, hours: float, country: str) -> datetime:
+    """The moment `hours` working hours after `start` (the inverse of business_hours)."""
+    cursor = start.astimezone(UTC)
+    left = hours
+    for _ in range(3660):  # ten years of days: far beyond any transit time
+        midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=UTC)
+        if _working(cursor.date(), country):
+            available = (midnight - cursor).total_seconds() / 3600
+            if left <= available:
+                return cursor + timedelta(hours=left)
+            left -= available
+        cursor = midnight
+    return cursor
 
 
 def destination_region(country: str, postcode: str) -> str:
@@ -126,5 +166,5 @@ async def load(db: Database, now: datetime, *, window_days: int, min_samples: in
         if shipped is None or delivered is None or delivered <= shipped:
             continue  # a data error: not a transit time
         lane = Lane(carrier, service, origin, destination_region(country, postcode))
-        model.add(lane, (delivered - shipped).total_seconds() / 3600)
+        model.add(lane, business_hours(shipped, delivered, country))
     return model

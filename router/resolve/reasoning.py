@@ -23,7 +23,7 @@ DONE = frozenset({S.DELIVERED, S.AVAILABLE_FOR_PICKUP})
 
 
 @functools.lru_cache(maxsize=64)
-def _holidays(country: str) -> holidays.HolidayBase:
+def holidays_of(country: str) -> holidays.HolidayBase:
     """The country's public holidays; a country the package does not know: weekends only."""
     if country.upper() in holidays.list_supported_countries():
         return holidays.country_holidays(country.upper())
@@ -32,7 +32,7 @@ def _holidays(country: str) -> holidays.HolidayBase:
 
 def business_days_between(start: date, end: date, country: str) -> int:
     """Business days after `start` up to and including `end`."""
-    calendar = _holidays(country)
+    calendar = holidays_of(country)
     days = 0
     current = start + timedelta(days=1)
     while current <= end:
@@ -43,7 +43,7 @@ def business_days_between(start: date, end: date, country: str) -> int:
 
 
 def add_business_days(start: date, days: int, country: str) -> date:
-    calendar = _holidays(country)
+    calendar = holidays_of(country)
     current = start
     while days > 0:
         current += timedelta(days=1)

@@ -4,12 +4,35 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from router.notify.lanes import Lane, LaneModel, destination_region, load
+from router.notify.lanes import (
+    Lane,
+    LaneModel,
+    add_business_hours,
+    business_hours,
+    destination_region,
+    load,
+)
 from router.store.db import Database
 from router.store.models import ShopOrder, ShopShipment
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 WEST = Lane("UPS", "Ground", "US-OAK", "US-100")
+
+
+def test_business_hours_skip_weekends_and_holidays() -> None:
+    friday = datetime(2026, 11, 20, 18, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert business_hours(friday, monday, "US") == 12.0  # Fri 18-24, Mon 0-6
+    wednesday = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    friday_noon = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert business_hours(wednesday, friday_noon, "US") == 24.0  # Thanksgiving left out
+    assert business_hours(wednesday, friday_noon, "DE") == 48.0
+    assert business_hours(friday_noon, wednesday, "US") == 0.0
+    assert add_business_hours(friday, 12.0, "US") == monday
+    assert add_business_hours(wednesday, 24.0, "US") == friday_noon
+    for hours in (0.0, 5.5, 30.0, 200.0):
+        there = add_business_hours(friday, hours, "US")
+        assert abs(business_hours(friday, there, "US") - hours) < 1e-9
 
 
 def test_destination_region() -> None:
@@ -43,7 +66,7 @@ def test_thin_lanes_fall_back_to_coarser_levels_then_nothing() -> None:
 
 async def test_load_learns_from_delivered_parcels_in_the_window(db: Database) -> None:
     async with db.session() as session, session.begin():
-        for i, (days_ago, hours) in enumerate([(5, 30.0), (10, 50.0), (400, 90.0)]):
+        for i, (days_ago, hours) in enumerate([(7, 30.0), (21, 50.0), (400, 90.0)]):
             delivered = NOW - timedelta(days=days_ago)
             order = ShopOrder(
                 number=f"L{i}",
