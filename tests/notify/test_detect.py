@@ -70,6 +70,17 @@ def test_carrier_events(status: S, kind: str) -> None:
     assert found[kind].facts["day"] == "2026-11-30"
 
 
+@pytest.mark.parametrize("reason", ["delayed_weather", "delayed_carrier", "address_issue"])
+def test_an_in_transit_scan_with_a_delay_reason_is_an_exception(reason: str) -> None:
+    parcel = replace(PARCEL, reason=reason, message="Delayed: severe weather conditions")
+    [finding] = detect(parcel, ORDER, EMPTY, now=NOW, zone=NY, cfg=CFG)
+    assert (finding.kind, finding.facts["reason"]) == (
+        "exception",
+        "Delayed: severe weather conditions",
+    )
+    assert kinds(replace(PARCEL, reason="lost")) == []  # not a delay the customer can wait out
+
+
 def test_old_events_never_notify() -> None:
     old = replace(PARCEL, status=S.EXCEPTION, last_event_at=NOW - timedelta(days=400))
     assert "exception" not in kinds(old)
