@@ -64,14 +64,17 @@ def running_service(
     *,
     factories: Mapping[str, ChannelFactory] = CHANNELS,
     roles: list[str] | None = None,
+    **extra: Any,
 ) -> Iterator[Running]:
-    """The service with these channel settings, on a loop in its own thread."""
+    """The service with these channel settings (and other `extra` settings), on a loop in its
+    own thread."""
     settings = Settings(
         host="127.0.0.1",
         port=0,
         roles=roles or ["ingest", "pipeline", "dispatch"],
         database={"url": f"sqlite+aiosqlite:///{tmp}/fuzz.db"},
         channels={name: dict(config) for name, config in channels.items()},
+        **extra,
     )
     loop = asyncio.new_event_loop()
     service = Service(settings, channels=factories)

@@ -63,7 +63,10 @@ EXAMPLES = 400
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    with running_service(tmp_path_factory.mktemp("fuzz"), CHANNELS) as served:
+    # The tracking webhooks too: every aggregator's route is mounted.
+    webhooks = {f"{name}_secret": "fuzz-secret" for name in ("easypost", "aftership", "shippo")}
+    notify = {"webhooks": webhooks}
+    with running_service(tmp_path_factory.mktemp("fuzz"), CHANNELS, notify=notify) as served:
         yield served
 
 
@@ -125,6 +128,9 @@ signature_headers = st.dictionaries(
             "X-Wismo-Timestamp",
             "X-Slack-Signature",
             "X-Slack-Request-Timestamp",
+            "X-Hmac-Signature",
+            "aftership-hmac-sha256",
+            "Shippo-Auth-Signature",
             "Authorization",
         ]
     ),
@@ -137,6 +143,7 @@ def test_every_channel_route_is_found(running: Running) -> None:
     paths = {path for _, path in endpoints(running)}
     assert "/webchat/messages" in paths
     assert {"/slack/events", "/slack/interactivity"} <= paths
+    assert {f"/webhooks/tracking/{name}" for name in ("easypost", "aftership", "shippo")} <= paths
     assert set(running.service.channels) | set(running.service.desks) == set(CHANNELS)
 
 
