@@ -439,10 +439,11 @@ class SlackDesk:
         """Ping escalations nobody picked up within the SLA; hand idle ones back to the bot."""
         now = self.ctx.clock()
         for handoff in await handoffs.due_for_ping(self.ctx.db, now, self.sla):
+            if not await handoffs.claim_ping(self.ctx.db, handoff.escalation_id, now, self.sla):
+                continue  # another desk process reminds this round
             waited = int((now - handoff.created_at).total_seconds() // 60)
             text, body = blocks.sla_ping(self.cfg.ping_group, waited)
             await self._post_in_thread(handoff, text, body)
-            await handoffs.record_ping(self.ctx.db, handoff.escalation_id, now)
             self.ctx.metrics.escalation_pings.inc()
         for handoff in await handoffs.resolve_idle(self.ctx.db, now, self.idle):
             await self._refresh_card(handoff)

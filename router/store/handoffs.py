@@ -228,13 +228,20 @@ async def due_for_ping(
     return [_view(row) for row in rows]
 
 
-async def record_ping(db: Database, escalation_id: str, now: datetime) -> None:
+async def claim_ping(db: Database, escalation_id: str, now: datetime, sla: timedelta) -> bool:
+    """Take this round's reminder for one process: True for the one whose guarded update
+    found it still open and still due; every other desk process skips it."""
     async with db.session() as session, session.begin():
-        await session.execute(
+        result = await session.execute(
             update(Handoff)
-            .where(Handoff.escalation_id == escalation_id)
+            .where(
+                Handoff.escalation_id == escalation_id,
+                Handoff.state == "open",
+                or_(Handoff.last_ping_at.is_(None), Handoff.last_ping_at <= now - sla),
+            )
             .values(last_ping_at=now, pings=Handoff.pings + 1)
         )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def waiting(db: Database) -> int:

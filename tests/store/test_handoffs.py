@@ -150,7 +150,11 @@ async def test_due_for_ping_after_sla_then_every_sla(db: Database) -> None:
     assert await handoffs.due_for_ping(db, NOW + SLA - timedelta(seconds=1), SLA) == []
     due = await handoffs.due_for_ping(db, NOW + SLA, SLA)
     assert [h.escalation_id for h in due] == ["escalation:sms:SM1"]
-    await handoffs.record_ping(db, "escalation:sms:SM1", NOW + SLA)
+    # Two desk processes at once: one reminder.
+    claims = await asyncio.gather(
+        *(handoffs.claim_ping(db, "escalation:sms:SM1", NOW + SLA, SLA) for _ in range(4))
+    )
+    assert sorted(claims) == [False, False, False, True]
     assert await handoffs.due_for_ping(db, NOW + SLA + timedelta(minutes=1), SLA) == []
     again = await handoffs.due_for_ping(db, NOW + 2 * SLA, SLA)
     assert again[0].pings == 1
