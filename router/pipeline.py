@@ -170,6 +170,9 @@ class Pipeline:
             quick_replies=reply.quick_replies,
             received_at=inbound.received_at,
         )
+        if decision.order is not None and decision.action in (Action.ANSWER, Action.OFFER):
+            # They asked first and now learn where it stands: pending notices add nothing.
+            await notices.make_redundant(self.db, decision.order.number, now)
         await publish_event(self.bus, t.DECISIONS, decision)
         if decision.action == Action.ESCALATE:
             await publish_event(
@@ -179,9 +182,6 @@ class Pipeline:
             # A human desk has this conversation open: show them what was said and answered.
             await publish_event(self.bus, t.ESCALATIONS, _handoff_message(inbound, now, reply.text))
         await publish_event(self.bus, t.OUTBOUND, outbound)
-        if decision.order is not None and decision.action in (Action.ANSWER, Action.OFFER):
-            # They asked first and now know where it stands: pending notices add nothing.
-            await notices.make_redundant(self.db, decision.order.number, now)
         await repo.record_decision(self.db, CONSUMER, decision, now)
         self.metrics.decisions.labels(intent=decision.intent, action=decision.action.value).inc()
         log.info(

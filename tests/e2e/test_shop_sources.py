@@ -3,6 +3,7 @@ the real formats): the web chat answer combines the two, and an outage gets an h
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -84,8 +85,14 @@ async def test_answer_combines_the_shop_and_the_carrier(
     assert text.count("delivered") == 2
     assert len(easypost.requests) == 1  # the USPS parcel was already delivered: not re-tracked
     assert shopify.queries == ['name:"#1001"']
-    decision = await repo.last_decision(service.db, reply_conversation(chat), since_epoch())
-    assert decision is not None
+    # The reply can reach the chat before the pipeline has written its decision down.
+    async with asyncio.timeout(10):
+        while (
+            decision := await repo.last_decision(
+                service.db, reply_conversation(chat), since_epoch()
+            )
+        ) is None:
+            await asyncio.sleep(0.02)
     assert decision.rule == "answer.status"
     assert {f.system for f in decision.facts} == {"shopify", "easypost"}
 
