@@ -64,11 +64,16 @@ class Rig:
         )
         key, value, headers = encode(event)
         await self.notifier.handle(Record(t.TRACKING, 0, n, key, value, headers, at))
-        await asyncio.sleep(0.02)
+        await self.settle()
 
     async def tick(self) -> None:
         await self.notifier.tick()
-        await asyncio.sleep(0.02)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Until the outbox consumer has seen everything the notifier published."""
+        async with asyncio.timeout(10):
+            await self.bus.wait_idle()
 
     async def ledger(self) -> list[tuple[str, str, str | None]]:
         async with self.db.session() as session:
