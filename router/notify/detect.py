@@ -70,6 +70,7 @@ class OrderFacts:
     promised_by: date | None
     country: str
     postcode: str
+    expected_ship_by: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,8 @@ def detect(
 ) -> list[Finding]:
     if order.status == "cancelled" or parcel.status == S.DELIVERED:
         return []
+    if parcel.shipped_at is None:
+        return _not_shipped(order, now=now, zone=zone)
     base = {
         "carrier": parcel.carrier,
         "tracking": parcel.tracking_number,
@@ -131,6 +134,24 @@ def detect(
     if predicted is not None and not any(f.kind == "edd_past_promise" for f in found):
         found.append(Finding("predicted_late", base | predicted))
     return found
+
+
+def _not_shipped(order: OrderFacts, *, now: datetime, zone: ZoneInfo) -> list[Finding]:
+    """An order still not handed to a carrier after its ship-by day ended: the shop's own plan
+    (ship by, then the quoted transit) no longer reaches the promised date, and no carrier
+    will ever say so. Told while the promise is still ahead."""
+    if order.expected_ship_by is None or order.promised_by is None:
+        return []
+    if now.astimezone(zone).date() <= order.expected_ship_by:
+        return []
+    if now >= promise_deadline(order.promised_by, zone):
+        return []
+    facts = {
+        "status": "not_shipped",
+        "ship_by": order.expected_ship_by.isoformat(),
+        "promised_by": order.promised_by.isoformat(),
+    }
+    return [Finding("predicted_late", facts)]
 
 
 def _predicted_late(

@@ -46,6 +46,8 @@ LANGUAGES = {
     **dict.fromkeys(("PT", "BR", "AO", "MZ"), "pt"),
 }
 LOOKBACK = timedelta(days=3650)  # "the customer's last language": any time they wrote
+LIVE = (notices.PENDING, notices.HELD, notices.SENDING, notices.SENT)
+ORDER_KEY = "order:"  # the ledger key of an order that has not shipped: no tracking number yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,8 @@ class Notifier:
             key = (tracked.parcel.tracking_number, finding.kind)
             if key in self._known:
                 continue  # a ledger row exists (rows are never deleted): skip the write
+            if finding.kind == "predicted_late" and await self._warned_before_shipping(tracked):
+                continue  # they already heard it may be late, before it even shipped
             self._known.add(key)
             queued = await notices.queue(
                 self.db,
@@ -150,6 +154,12 @@ class Notifier:
             if queued:
                 self._count(finding.kind, "queued")
                 log.info("notice_queued", kind=finding.kind, order=tracked.order.number)
+
+    async def _warned_before_shipping(self, tracked: Tracked) -> bool:
+        if tracked.parcel.shipped_at is None:
+            return False
+        earlier = await notices.for_parcel(self.db, ORDER_KEY + tracked.order.number)
+        return any(n.kind == "predicted_late" and n.state in LIVE for n in earlier)
 
     def _findings(
         self, tracked: Tracked, lanes: lane_model.LaneModel, now: datetime
@@ -258,11 +268,12 @@ class Notifier:
         now: datetime,
     ) -> OutboundMessage:
         facts = finding.facts
+        shipped_yet = tracked.parcel.shipped_at is not None
         reply = render_notice(
             notice.kind,
             number=tracked.order.number,
-            carrier=tracked.parcel.carrier,
-            tracking=tracked.parcel.tracking_number,
+            carrier=tracked.parcel.carrier or None,
+            tracking=None if shipped_yet is False else tracked.parcel.tracking_number,
             day=_day(facts.get("last_scan") if notice.kind == "stale" else facts.get("day")),
             place=facts.get("place"),
             reason=facts.get("reason"),
@@ -351,15 +362,31 @@ class Notifier:
             .outerjoin(last_scan, last_scan.c.shipment_id == ShopShipment.id)
             .where(ShopShipment.shipped_at.is_not(None))
         )
+        unshipped = (
+            select(ShopOrder)
+            .where(
+                ShopOrder.status == "open",
+                ShopOrder.fulfillment_status == "unfulfilled",
+                ShopOrder.expected_ship_by.is_not(None),
+                ~select(ShopShipment.id).where(ShopShipment.order_id == ShopOrder.id).exists(),
+            )
+            .order_by(ShopOrder.id)
+        )
         if tracking_numbers is None:
             statement = statement.where(
                 ShopShipment.delivered_at.is_(None), ShopOrder.status != "cancelled"
             )
         else:
-            statement = statement.where(ShopShipment.tracking_number.in_(tracking_numbers))
+            keys = [n for n in tracking_numbers if not n.startswith(ORDER_KEY)]
+            numbers = [n.removeprefix(ORDER_KEY) for n in tracking_numbers if n not in keys]
+            statement = statement.where(ShopShipment.tracking_number.in_(keys))
+            unshipped = unshipped.where(ShopOrder.number.in_(numbers))
         async with self.db.session() as session:
             rows = (await session.execute(statement)).all()
-        return [_tracked(ship, order, state, scan) for ship, order, state, scan in rows]
+            waiting = (await session.scalars(unshipped)).all()
+        return [_tracked(ship, order, state, scan) for ship, order, state, scan in rows] + [
+            _not_shipped(order) for order in waiting
+        ]
 
 
 def _tracked(
@@ -385,15 +412,42 @@ def _tracked(
         last_event_at=last or ship.shipped_at,
         delivered_at=state.delivered_at if state is not None else ship.delivered_at,
     )
-    facts = OrderFacts(
+    return Tracked(parcel, _order_facts(order), _customer(order))
+
+
+def _order_facts(order: ShopOrder) -> OrderFacts:
+    return OrderFacts(
         number=order.number,
         status=order.status,
         promised_by=order.promised_by,
         country=order.ship_country,
         postcode=order.ship_postcode,
+        expected_ship_by=order.expected_ship_by,
     )
-    customer = Customer(order.customer_name, order.email, order.phone, order.preferred_channel)
-    return Tracked(parcel, facts, customer)
+
+
+def _customer(order: ShopOrder) -> Customer:
+    return Customer(order.customer_name, order.email, order.phone, order.preferred_channel)
+
+
+def _not_shipped(order: ShopOrder) -> Tracked:
+    """An order no carrier has yet, as the notifier tracks it: under the ledger key
+    `order:<number>`, with no carrier, tracking number or scans."""
+    parcel = Parcel(
+        tracking_number=ORDER_KEY + order.number,
+        carrier="",
+        service=None,
+        origin_region=None,
+        status=ShipmentStatus.PRE_TRANSIT,
+        reason=None,
+        message=None,
+        location=None,
+        estimated_delivery=None,
+        shipped_at=None,
+        last_event_at=None,
+        delivered_at=None,
+    )
+    return Tracked(parcel, _order_facts(order), _customer(order))
 
 
 def _day(value: object) -> date | None:

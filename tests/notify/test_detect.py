@@ -141,3 +141,20 @@ def test_predicted_late_gives_way_to_the_carriers_own_word() -> None:
 
 def test_promise_deadline_is_the_end_of_the_local_day() -> None:
     assert promise_deadline(date(2026, 11, 27), NY) == datetime(2026, 11, 28, 5, tzinfo=UTC)
+
+
+def test_not_shipped_after_its_ship_by_day_is_predicted_late() -> None:
+    unshipped = replace(PARCEL, shipped_at=None, last_event_at=None, estimated_delivery=None)
+    order = replace(ORDER, expected_ship_by=date(2026, 11, 23))  # Monday; now Tuesday in NY
+    [finding] = detect(unshipped, order, EMPTY, now=NOW, zone=NY, cfg=CFG)
+    assert finding.kind == "predicted_late"
+    assert finding.facts == {
+        "status": "not_shipped",
+        "ship_by": "2026-11-23",
+        "promised_by": "2026-11-27",
+    }
+    on_the_day = replace(ORDER, expected_ship_by=date(2026, 11, 24))
+    assert detect(unshipped, on_the_day, EMPTY, now=NOW, zone=NY, cfg=CFG) == []
+    after_the_promise = NOW + timedelta(days=4)
+    assert detect(unshipped, order, EMPTY, now=after_the_promise, zone=NY, cfg=CFG) == []
+    assert detect(unshipped, ORDER, EMPTY, now=NOW, zone=NY, cfg=CFG) == []  # no ship-by date

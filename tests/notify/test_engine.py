@@ -21,6 +21,7 @@ from router.events import DeskAction, DeskCommand, Escalation, OutboundMessage, 
 from router.events import ShipmentStatus as S
 from router.metrics import Metrics
 from router.notify.engine import Notifier
+from router.notify.lanes import Lane, LaneModel
 from router.settings import NotifySettings, Settings
 from router.store import channel_state, handoffs, notices, shipments
 from router.store.db import Database
@@ -357,3 +358,60 @@ async def test_only_one_of_two_notify_processes_sends(db: Database) -> None:
     assert len(first.outbox.sent) + len(second.outbox.sent) == 1
     for rig in (first, second):
         await rig.bus.stop()
+
+
+async def test_an_order_not_shipped_by_its_ship_by_day_is_told_once(rig: Rig) -> None:
+    async with rig.db.session() as session, session.begin():
+        session.add(
+            ShopOrder(
+                number="3001",
+                customer_name="Dana Reyes",
+                email="dana@example.com",
+                phone=PHONE_NY,
+                placed_at=NOW - timedelta(days=3),
+                status="open",
+                fulfillment_status="unfulfilled",
+                promised_by=date(2026, 11, 27),
+                expected_ship_by=date(2026, 11, 23),
+                total=40.0,
+                currency="USD",
+                ship_city="New York",
+                ship_postcode="10001",
+                ship_country="US",
+                preferred_channel=None,
+                updated_at=NOW,
+            )
+        )
+    await rig.tick()
+    [sent] = rig.outbox.sent
+    assert "#3001" in sent.text
+    assert "order:" not in sent.text  # no tracking number to show yet
+    assert await rig.ledger() == [("predicted_late", "sent", None)]
+    # It ships, late; the lanes would call it late again: the customer already knows.
+    async with rig.db.session() as session, session.begin():
+        order_id = await session.scalar(select(ShopOrder.id).where(ShopOrder.number == "3001"))
+        assert order_id is not None
+        session.add(
+            ShopShipment(
+                order_id=order_id,
+                carrier="UPS",
+                tracking_number="1ZXK3DEG0359083042",
+                tracking_url=None,
+                status="in_transit",
+                status_detail=None,
+                reason=None,
+                estimated_delivery=None,
+                shipped_at=NOW,
+                delivered_at=None,
+                service="Ground",
+                origin_region="US-OAK",
+                updated_at=NOW,
+            )
+        )
+    rig.clock.advance(3600)
+    lane = Lane("UPS", "Ground", "US-OAK", "US-100")
+    slow = LaneModel.of([(lane, 500.0)] * 30, min_samples=5)  # this lane: always late
+    rig.notifier._lanes = (rig.clock(), slow)
+    await rig.tick()
+    assert await rig.ledger() == [("predicted_late", "sent", None)]
+    assert len(rig.outbox.sent) == 1
