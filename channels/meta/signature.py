@@ -1,6 +1,6 @@
 """X-Hub-Signature-256: "sha256=" + lowercase hex HMAC-SHA256(App Secret, raw body).
 
-Meta signs the body exactly as sent, with non-ASCII escaped as \\uXXXX; re-serialised JSON has
+Meta signs the body exactly as sent, with non-ASCII escaped (\\u00e9 for é); re-serialised JSON has
 other bytes and fails, so this runs over the raw bytes before anything is parsed. There is no
 official Python helper. The legacy sha1 `X-Hub-Signature` is not accepted.
 """

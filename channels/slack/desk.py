@@ -202,7 +202,7 @@ class SlackDesk:
         self, handoff: HandoffView, escalation: Escalation, now: datetime
     ) -> None:
         """The conversation already has a card: the new reason goes into its thread, once."""
-        if not await handoffs.first_time(self.ctx.db, handoff.escalation_id, escalation.event_id):
+        if not await handoffs.first_time(self.ctx.db, escalation.event_id):
             return
         text, card = blocks.escalation_card(escalation)
         await self._post_in_thread(handoff, text, card)
@@ -215,7 +215,7 @@ class SlackDesk:
         handoff = await handoffs.active(self.ctx.db, message.conversation_key)
         if handoff is None or handoff.desk_ref is None:
             return
-        if not await handoffs.first_time(self.ctx.db, handoff.escalation_id, message.event_id):
+        if not await handoffs.first_time(self.ctx.db, message.event_id):
             return
         text, body = blocks.handoff_message_blocks(message)
         await self._post_in_thread(handoff, text, body)
@@ -243,7 +243,7 @@ class SlackDesk:
     # -- human actions -----------------------------------------------------------------------
 
     async def act(self, action: DeskAction) -> None:
-        if not await handoffs.first_time(self.ctx.db, action.escalation_id, action.event_id):
+        if not await handoffs.first_time(self.ctx.db, action.event_id):
             return  # a redelivery of an action carried out and recorded
         handoff = await handoffs.get(self.ctx.db, action.escalation_id)
         command = action.command.value

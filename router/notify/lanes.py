@@ -101,10 +101,14 @@ class Estimate:
 class LaneModel:
     min_samples: int = 20
     _hours: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
+    _sorted: bool = True
 
     def add(self, lane: Lane, hours: float) -> None:
+        """Appended now, sorted once before the first estimate (a history of 100,000 parcels
+        must not be sorted one insertion at a time)."""
         for key in lane.levels():
-            bisect.insort(self._hours.setdefault(key, []), hours)
+            self._hours.setdefault(key, []).append(hours)
+        self._sorted = False
 
     @classmethod
     def of(cls, samples: Iterable[tuple[Lane, float]], min_samples: int = 20) -> LaneModel:
@@ -114,6 +118,10 @@ class LaneModel:
         return model
 
     def estimate(self, lane: Lane, elapsed_h: float, deadline_h: float) -> Estimate | None:
+        if not self._sorted:
+            for samples in self._hours.values():
+                samples.sort()
+            self._sorted = True
         for key in lane.levels():
             hours = self._hours.get(key)
             if not hours:

@@ -93,7 +93,7 @@ class FakeTwilio:
         token = request.headers.get(IDEMPOTENCY_HEADER, "")
         self.sent.append(Sent(form["To"], form["Body"], self.clock(), token, time.perf_counter()))
         sid = "SM" + hashlib.sha256(f"{token}:{len(self.sent)}".encode()).hexdigest()[:32]
-        return web.json_response(_resource(sid, form), status=201)
+        return web.json_response(message_resource(sid, form), status=201)
 
 
 def _error(status: int, code: int, message: str) -> web.Response:
@@ -108,16 +108,19 @@ def _error(status: int, code: int, message: str) -> web.Response:
     )
 
 
-def _resource(sid: str, form: dict[str, str]) -> dict[str, Any]:
-    """The Message resource's JSON, as Twilio answers a create."""
-    uri = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}"
+def message_resource(
+    sid: str, form: dict[str, str], *, account_sid: str = ACCOUNT_SID, date: str = DATE
+) -> dict[str, Any]:
+    """The Message resource's JSON, as Twilio answers a create (also the tests' Twilio fake):
+    "accepted" when a Messaging Service picks the sender, else "queued"."""
+    uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
     return {
-        "account_sid": ACCOUNT_SID,
+        "account_sid": account_sid,
         "api_version": "2010-04-01",
         "body": form["Body"],
-        "date_created": DATE,
+        "date_created": date,
         "date_sent": None,
-        "date_updated": DATE,
+        "date_updated": date,
         "direction": "outbound-api",
         "error_code": None,
         "error_message": None,
@@ -128,7 +131,7 @@ def _resource(sid: str, form: dict[str, str]) -> dict[str, Any]:
         "price": None,
         "price_unit": "USD",
         "sid": sid,
-        "status": "queued",
+        "status": "accepted" if "From" not in form else "queued",
         "subresource_uris": {"media": f"{uri}/Media.json"},
         "to": form["To"],
         "uri": f"{uri}.json",

@@ -253,8 +253,9 @@ async def waiting(db: Database) -> int:
     return int(count or 0)
 
 
-async def first_time(db: Database, escalation_id: str, event_id: str) -> bool:
-    """Not yet shown in the handoff's thread (see `remember`)."""
+async def first_time(db: Database, event_id: str) -> bool:
+    """This event was not handled for any handoff yet (a human action recorded, a message
+    shown in a thread: see `record_action` and `remember`)."""
     async with db.session() as session:
         return await session.get(HandoffAction, event_id) is None
 

@@ -166,10 +166,10 @@ async def test_due_for_ping_after_sla_then_every_sla(db: Database) -> None:
 
 async def test_thread_events_are_remembered_once(db: Database) -> None:
     await handoffs.claim(db, escalation(), "slack", NOW)
-    assert await handoffs.first_time(db, "escalation:sms:SM1", "handoff:sms:SM9")
+    assert await handoffs.first_time(db, "handoff:sms:SM9")
     await handoffs.remember(db, "escalation:sms:SM1", "handoff:sms:SM9", "customer_message", NOW)
     await handoffs.remember(db, "escalation:sms:SM1", "handoff:sms:SM9", "customer_message", NOW)
-    assert not await handoffs.first_time(db, "escalation:sms:SM1", "handoff:sms:SM9")
+    assert not await handoffs.first_time(db, "handoff:sms:SM9")
     found = await handoffs.get(db, "escalation:sms:SM1")
     assert found is not None
     assert found.state == "open"

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDictProxy
 
-from router.reply.formats import sms_segments
+from router.simulate import fakes as simulated
 from tests.helpers import local_server
 
 ACCOUNT_SID = "AC0f3c9e2d8b7a6f5e4d3c2b1a09f8e7d6"
@@ -90,29 +90,7 @@ class FakeTwilio:
 
 
 def message_resource(sid: str, form: dict[str, str]) -> dict[str, Any]:
-    uri = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}"
-    return {
-        "account_sid": ACCOUNT_SID,
-        "api_version": "2010-04-01",
-        "body": form["Body"],
-        "date_created": DATE,
-        "date_sent": None,
-        "date_updated": DATE,
-        "direction": "outbound-api",
-        "error_code": None,
-        "error_message": None,
-        "from": form.get("From"),
-        "messaging_service_sid": form.get("MessagingServiceSid"),
-        "num_media": "0",
-        "num_segments": str(sms_segments(form["Body"])),
-        "price": None,
-        "price_unit": "USD",
-        "sid": sid,
-        "status": "accepted" if "From" not in form else "queued",
-        "subresource_uris": {"media": f"{uri}/Media.json"},
-        "to": form["To"],
-        "uri": f"{uri}.json",
-    }
+    return simulated.message_resource(sid, form, account_sid=ACCOUNT_SID, date=DATE)
 
 
 @asynccontextmanager
