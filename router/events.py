@@ -376,6 +376,11 @@ class TrackingUpdate(Event):
     message: str | None = None
     location: str | None = None
     estimated_delivery: date | None = None
+    at_delivery_facility: bool = Field(
+        default=False,
+        description="The scan is at the facility that delivers the parcel (EasyPost "
+        "status_detail arrived_at_destination, Shippo transit003): its last stop before the door",
+    )
 
     def key(self) -> str:
         return self.tracking_number

@@ -147,6 +147,7 @@ NoticeKind = Literal[
     "available_for_pickup",
     "edd_past_promise",
     "stale",
+    "lost",
     "predicted_late",
 ]
 NOTICE_KINDS: tuple[NoticeKind, ...] = (
@@ -156,6 +157,7 @@ NOTICE_KINDS: tuple[NoticeKind, ...] = (
     "available_for_pickup",
     "edd_past_promise",
     "stale",
+    "lost",
     "predicted_late",
 )
 

@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 
 from router.events import ShipmentStatus
 from router.notify.lanes import (
+    Estimate,
     Lane,
     LaneModel,
     add_business_hours,
     business_hours,
     destination_region,
 )
-from router.resolve.reasoning import business_days_between
+from router.resolve.reasoning import add_business_days, business_days_between
 from router.settings import NotifySettings
 
 S = ShipmentStatus
@@ -61,6 +62,8 @@ class Parcel:
     shipped_at: datetime | None
     last_event_at: datetime | None  # the carrier's latest scan
     delivered_at: datetime | None
+    last_hub_at: datetime | None = None  # its latest scan in transit before the facility
+    at_facility_at: datetime | None = None  # reached the facility that delivers it
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +95,16 @@ def detect(
     now: datetime,
     zone: ZoneInfo,
     cfg: NotifySettings,
+    lost_after: int | None = None,
 ) -> list[Finding]:
+    """`lost_after`: the shop's rule (business days without a scan) for treating a parcel as
+    lost and offering a remedy; None when it offers none. A silent parcel's notice names the
+    day that rule comes due, and on that day the `lost` notice replaces `stale`."""
     if order.status == "cancelled" or parcel.status == S.DELIVERED:
         return []
     if parcel.shipped_at is None:
         return _not_shipped(order, now=now, zone=zone)
-    base = {
+    base: dict[str, Any] = {
         "carrier": parcel.carrier,
         "tracking": parcel.tracking_number,
         "status": parcel.status.value,
@@ -126,8 +133,15 @@ def detect(
             parcel.last_event_at.astimezone(zone).date(), now.astimezone(zone).date(), order.country
         )
         if silent >= cfg.stale_after_business_days:
-            last = parcel.last_event_at.astimezone(zone).date().isoformat()
-            found.append(Finding("stale", base | {"last_scan": last, "business_days": silent}))
+            last_day = parcel.last_event_at.astimezone(zone).date()
+            silence = base | {"last_scan": last_day.isoformat(), "business_days": silent}
+            if lost_after is not None and silent >= lost_after:
+                found.append(Finding("lost", silence))
+            else:
+                if lost_after is not None:
+                    act_on = add_business_days(last_day, lost_after, order.country)
+                    silence["act_on"] = act_on.isoformat()
+                found.append(Finding("stale", silence))
     predicted = _predicted_late(
         parcel, order, lanes, now=now, zone=zone, deadline=deadline, cfg=cfg
     )
@@ -176,12 +190,31 @@ def _predicted_late(
         parcel.origin_region,
         destination_region(order.country, order.postcode),
     )
-    elapsed = business_hours(parcel.shipped_at, now, order.country)
-    budget = business_hours(parcel.shipped_at, deadline, order.country)
-    estimate = lanes.estimate(lane, elapsed, budget)
-    if estimate is None or estimate.late_probability < cfg.predicted_late_probability:
+    country = order.country
+    options: list[tuple[datetime, str, Estimate | None]] = [
+        (
+            parcel.shipped_at,
+            "transit",
+            lanes.estimate(
+                lane,
+                business_hours(parcel.shipped_at, now, country),
+                business_hours(parcel.shipped_at, deadline, country),
+            ),
+        )
+    ]
+    hub = parcel.last_hub_at
+    if parcel.status == S.IN_TRANSIT and parcel.at_facility_at is None and hub is not None:
+        leg = lanes.last_leg(
+            lane, business_hours(hub, now, country), business_hours(hub, deadline, country)
+        )
+        options.append((hub, "last_leg", leg))
+    found = [(start, basis, e) for start, basis, e in options if e is not None]
+    if not found:
         return None
-    expected = add_business_hours(parcel.shipped_at, estimate.expected_hours, order.country)
+    start, basis, estimate = max(found, key=lambda option: option[2].late_probability)
+    if estimate.late_probability < cfg.predicted_late_probability:
+        return None
+    expected = add_business_hours(start, estimate.expected_hours, country)
     local = expected.astimezone(zone).date()
     day = max(local, (order.promised_by or local) + timedelta(days=1))
     return {
@@ -189,6 +222,7 @@ def _predicted_late(
         "probability": round(estimate.late_probability, 3),
         "samples": estimate.samples,
         "lane_level": estimate.level,
+        "basis": basis,
     }
 
 

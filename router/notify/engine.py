@@ -164,8 +164,15 @@ class Notifier:
     def _findings(
         self, tracked: Tracked, lanes: lane_model.LaneModel, now: datetime
     ) -> list[Finding]:
+        policy = self.settings.policy
         found = detect(
-            tracked.parcel, tracked.order, lanes, now=now, zone=self._zone(tracked), cfg=self.cfg
+            tracked.parcel,
+            tracked.order,
+            lanes,
+            now=now,
+            zone=self._zone(tracked),
+            cfg=self.cfg,
+            lost_after=policy.lost_after_business_days if policy.offers else None,
         )
         return [f for f in found if f.kind in self.cfg.kinds]
 
@@ -274,7 +281,8 @@ class Notifier:
             number=tracked.order.number,
             carrier=tracked.parcel.carrier or None,
             tracking=None if shipped_yet is False else tracked.parcel.tracking_number,
-            day=_day(facts.get("last_scan") if notice.kind == "stale" else facts.get("day")),
+            day=_day(facts.get("last_scan") if "last_scan" in facts else facts.get("day")),
+            act_on=_day(facts.get("act_on")),
             place=facts.get("place"),
             reason=facts.get("reason"),
             language=language,
@@ -411,6 +419,8 @@ def _tracked(
         shipped_at=ship.shipped_at,
         last_event_at=last or ship.shipped_at,
         delivered_at=state.delivered_at if state is not None else ship.delivered_at,
+        last_hub_at=state.last_hub_at if state is not None else None,
+        at_facility_at=state.at_facility_at if state is not None else None,
     )
     return Tracked(parcel, _order_facts(order), _customer(order))
 

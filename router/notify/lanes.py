@@ -9,6 +9,12 @@ not arrived, the chance it misses a deadline `deadline` hours after shipping is
 P(T > deadline | T > elapsed) over the lane's delivered parcels. A lane with too few parcels
 that lasted as long falls back to a coarser one (destination country, then carrier x
 service, then carrier); none at all: no prediction (the carrier's EDD still counts).
+
+The same estimate runs on a second distribution, the *last leg*: from a parcel's last hub scan
+(the latest scan in transit before it reached the facility that delivers it) to its delivery.
+It is what lets a slow parcel be caught a day early: one still leaving a hub on the eve of its
+promised day needs a last leg that few parcels ever managed. Only parcels whose tracking source
+reports that stage (`TrackingUpdate.at_delivery_facility`) give last-leg samples.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from sqlalchemy import select
 
 from router.resolve.reasoning import holidays_of
 from router.store.db import Database
-from router.store.models import ShopOrder, ShopShipment
+from router.store.models import ShipmentState, ShopOrder, ShopShipment
 
 
 def _working(day: date, country: str) -> bool:
@@ -101,13 +107,16 @@ class Estimate:
 class LaneModel:
     min_samples: int = 20
     _hours: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
+    _legs: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
     _sorted: bool = True
 
-    def add(self, lane: Lane, hours: float) -> None:
+    def add(self, lane: Lane, hours: float, last_leg: float | None = None) -> None:
         """Appended now, sorted once before the first estimate (a history of 100,000 parcels
         must not be sorted one insertion at a time)."""
         for key in lane.levels():
             self._hours.setdefault(key, []).append(hours)
+            if last_leg is not None:
+                self._legs.setdefault(key, []).append(last_leg)
         self._sorted = False
 
     @classmethod
@@ -118,12 +127,37 @@ class LaneModel:
         return model
 
     def estimate(self, lane: Lane, elapsed_h: float, deadline_h: float) -> Estimate | None:
+        """Transit from shipping: `elapsed_h` travelled, the deadline `deadline_h` after it."""
+        return self._conditional(self._hours, lane, elapsed_h, deadline_h)
+
+    def last_leg(self, lane: Lane, elapsed_h: float, deadline_h: float) -> Estimate | None:
+        """The same, counted from the parcel's last hub scan. Only for a lane whose parcels
+        mostly report reaching their delivery facility: on a one-day lane that shows no
+        facility scan, the pickup is the "last hub" of every on-time parcel, and a last leg
+        learned elsewhere would cry wolf for all of them. The leg itself (hub to door) is
+        much the same on every route with a facility scan, so thin lanes borrow it from the
+        coarser levels as transit times do."""
+        for key in lane.levels():
+            parcels = len(self._hours.get(key, ()))
+            if parcels:
+                if 2 * len(self._legs.get(key, ())) < parcels:
+                    return None
+                break
+        return self._conditional(self._legs, lane, elapsed_h, deadline_h)
+
+    def _conditional(
+        self,
+        table: dict[tuple[str, ...], list[float]],
+        lane: Lane,
+        elapsed_h: float,
+        deadline_h: float,
+    ) -> Estimate | None:
         if not self._sorted:
-            for samples in self._hours.values():
+            for samples in (*self._hours.values(), *self._legs.values()):
                 samples.sort()
             self._sorted = True
         for key in lane.levels():
-            hours = self._hours.get(key)
+            hours = table.get(key)
             if not hours:
                 continue
             longer = _after(hours, elapsed_h)
@@ -158,8 +192,11 @@ async def load(db: Database, now: datetime, *, window_days: int, min_samples: in
             ShopShipment.delivered_at,
             ShopOrder.ship_country,
             ShopOrder.ship_postcode,
+            ShipmentState.last_hub_at,
+            ShipmentState.at_facility_at,
         )
         .join(ShopOrder, ShopShipment.order_id == ShopOrder.id)
+        .outerjoin(ShipmentState, ShipmentState.tracking_number == ShopShipment.tracking_number)
         .where(
             ShopShipment.delivered_at.is_not(None),
             ShopShipment.shipped_at.is_not(None),
@@ -170,9 +207,12 @@ async def load(db: Database, now: datetime, *, window_days: int, min_samples: in
     async with db.session() as session:
         rows = (await session.execute(statement)).all()
     model = LaneModel(min_samples=min_samples)
-    for carrier, service, origin, shipped, delivered, country, postcode in rows:
+    for carrier, service, origin, shipped, delivered, country, postcode, hub, facility in rows:
         if shipped is None or delivered is None or delivered <= shipped:
             continue  # a data error: not a transit time
         lane = Lane(carrier, service, origin, destination_region(country, postcode))
-        model.add(lane, business_hours(shipped, delivered, country))
+        leg = None
+        if hub is not None and facility is not None and hub < facility < delivered:
+            leg = business_hours(hub, delivered, country)
+        model.add(lane, business_hours(shipped, delivered, country), leg)
     return model

@@ -15,6 +15,7 @@ have drops its sentence instead of printing "None":
     notice.eta          the one date the kind states, as that kind means it        (2)
       / .estimate / .last_scan
     notice.place        the pickup location                                        (3)
+    notice.act_on       the day a silent parcel will be treated as lost             (4)
     notice.tracking     carrier and tracking number (or .tracking_number, .carrier) when known
     notice.next.*       what the customer can do (often: nothing)                   always
     notice.reply        "If you have any questions, just reply here."              always
@@ -27,11 +28,16 @@ have drops its sentence instead of printing "None":
         "The new expected delivery date is …" (today .. a year ahead);
     predicted_late: our own (lane model's) estimate of the arrival day, said as an estimate,
         "By our estimate, it should arrive around …" (today .. a year ahead);
-    stale: the day of the carrier's last scan, "The last update from the carrier was on …"
-        (a year back .. today);
+    stale, lost: the day of the carrier's last scan, "The last update from the carrier was on
+        …" (a year back .. today);
     return_to_sender, available_for_pickup: not used. Carrier feeds carry no collection
         deadline, and a wrong "pick it up by" is worse than "pick it up soon".
 (3) available_for_pickup only: elsewhere the place of a scan adds nothing the customer can use.
+(4) stale only, `act_on`, in place of notice.next.*: the day the shop's own rule
+    (policy.lost_after_business_days) will treat a parcel that still has not moved as lost,
+    "If it still hasn't moved by …, we'll get in touch about a replacement or a refund" (today
+    .. a year ahead). The `lost` notice that follows on that day asks the customer to reply
+    for the remedy.
 
 In an SMS the brand name comes first ("Acme & Co: …"): a text nobody asked for must say who
 "we" are. When two segments are not enough the link goes first, then "reply here" (an SMS is
@@ -104,6 +110,7 @@ class _Facts:
     place: str | None
     reason: str | None
     url: str | None
+    act_on: date | None = None
 
 
 def render_notice(
@@ -121,6 +128,7 @@ def render_notice(
     now: datetime,
     name: str | None = None,
     url: str | None = None,
+    act_on: date | None = None,
 ) -> Reply:
     """The proactive notice of one `kind` (settings.NOTICE_KINDS) about a parcel of an order.
 
@@ -142,6 +150,7 @@ def render_notice(
         place=_clean(place),
         reason=_clean(reason),
         url=_clean(url),
+        act_on=act_on,
     )
     lang = voice(locale_for(language), brand.tone)
     sender = _clean(brand.name) if fmt == "sms" else None
@@ -169,7 +178,11 @@ def _notice(kind: str, f: _Facts, lang: str, today: date, sender: str | None) ->
     if f.url:
         carrier = f.carrier or text(lang, "frag.carrier_unknown")
         content.links.append(Link(label=text(lang, "link.track", carrier=carrier), url=f.url))
-    content.add(_next(kind, lang))
+    if kind == "stale" and f.act_on is not None and today <= f.act_on <= today + YEAR:
+        # what we will do, and when: the next step, in place of "nothing to do"
+        content.add(text(lang, "notice.act_on", day=format_day(f.act_on, lang)))
+    else:
+        content.add(_next(kind, lang))
     content.add(text(lang, "notice.reply"), optional=True)
     return content
 
@@ -182,7 +195,7 @@ def _when(kind: str, value: date | None, today: date, lang: str) -> str | None:
         return text(lang, "notice.eta", day=format_day(value, lang))
     if kind == "predicted_late" and ahead:
         return text(lang, "notice.estimate", day=format_day(value, lang))
-    if kind == "stale" and today - YEAR <= value <= today:
+    if kind in ("stale", "lost") and today - YEAR <= value <= today:
         return text(lang, "notice.last_scan", day=format_day(value, lang))
     return None
 
@@ -194,6 +207,8 @@ def _next(kind: str, lang: str) -> str:
         return text(lang, "notice.next.redeliver")
     if kind == "available_for_pickup":
         return text(lang, "notice.next.pickup")
+    if kind == "lost":
+        return text(lang, "notice.next.claim")
     return text(lang, "notice.next.wait")
 
 

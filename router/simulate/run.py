@@ -46,11 +46,19 @@ from router.simulate.customers import Behaviour, Customer, Desk
 from router.simulate.fakes import ACCOUNT_SID, FROM_NUMBER, FakeTwilio, Sent, message_sid
 from router.simulate.fakes import text_service as send_text
 from router.simulate.shop import Scan, Shop, SimOrder, build
-from router.store.models import DecisionRow, Notice, ShopOrder, ShopShipment, ShopTrackingEvent
+from router.store.models import (
+    DecisionRow,
+    Notice,
+    ShipmentState,
+    ShopOrder,
+    ShopShipment,
+    ShopTrackingEvent,
+)
 
 Progress = Callable[[str], None]
 SOURCE = "simulator"  # TrackingUpdate.source of the simulated carrier scans
 RESOLVING_RULES = ("escalate.lost_needs_approval", "escalate.claim_needs_approval")
+REMEDY_NOTICES = ("lost",)  # notice kinds that offer a replacement or a refund
 MAX_FOLLOW_UPS = 2
 
 
@@ -216,6 +224,34 @@ def _history_shipment(order: SimOrder) -> dict[str, Any]:
     return row
 
 
+def _history_state(order: SimOrder) -> dict[str, Any] | None:
+    """What the notify role kept of a delivered parcel's scans, had it been running then: the
+    stages its lane model learns the last leg from. None for lost or returned parcels."""
+    p = order.parcel
+    if p.arrived_at is None:
+        return None
+    facility = next((s.at for s in p.scans if s.at_facility), None)
+    hubs = [s.at for s in p.scans if s.status == S.IN_TRANSIT and not s.at_facility]
+    last = p.scans[-1]
+    return {
+        "tracking_number": p.tracking_number,
+        "carrier": p.carrier,
+        "status": last.status.value,
+        "reason": last.reason,
+        "estimated_delivery": last.eta,
+        "message": last.message,
+        "location": last.location,
+        "source": SOURCE,
+        "last_event_id": f"{SOURCE}:{p.tracking_number}:{len(p.scans) - 1}",
+        "last_event_at": last.at,
+        "first_seen_at": p.label_at,
+        "delivered_at": last.at if last.status == S.DELIVERED else None,
+        "updated_at": last.at,
+        "last_hub_at": max((h for h in hubs if facility is None or h < facility), default=None),
+        "at_facility_at": facility,
+    }
+
+
 def update_for(order: SimOrder, index: int) -> TrackingUpdate:
     scan = order.parcel.scans[index]
     return TrackingUpdate(
@@ -231,6 +267,7 @@ def update_for(order: SimOrder, index: int) -> TrackingUpdate:
         message=scan.message,
         location=scan.location,
         estimated_delivery=scan.eta,
+        at_delivery_facility=scan.at_facility,
     )
 
 
@@ -298,7 +335,7 @@ class _Run:
                 position += 1
             await self.apply(batch, now)
             await self.settle()
-            self.hear(self.fake.take())
+            await self.hear(self.fake.take())
             writers = [
                 c
                 for number, c in sorted(self.customers.items())
@@ -345,6 +382,9 @@ class _Run:
         async with self.service.db.session() as session, session.begin():
             await session.execute(insert(ShopOrder), [_order_row(o, o.placed_at) for o in history])
             await session.execute(insert(ShopShipment), [_history_shipment(o) for o in history])
+            states = [row for o in history if (row := _history_state(o)) is not None]
+            if states:
+                await session.execute(insert(ShipmentState), states)
 
     async def apply(self, batch: Sequence[_Event], now: datetime) -> None:
         """The shop's writes (orders placed, labels created), then the carriers' scans. The
@@ -397,7 +437,7 @@ class _Run:
                 sid=sid,
             )
         await self.bus.wait_idle()
-        self.hear(self.fake.take())
+        await self.hear(self.fake.take())
         verdicts = await self.verdicts([m.inbound_id for _, m in written])
         for customer, message in written:
             verdict = verdicts.get(message.inbound_id)
@@ -418,8 +458,17 @@ class _Run:
             if verdict.action == "ask" and asked < MAX_FOLLOW_UPS:
                 self.follow_ups.append((customer, message.contact))
 
-    def hear(self, sent: Sequence[Sent]) -> None:
-        """Our messages reach their customers (replies and notices alike)."""
+    async def hear(self, sent: Sequence[Sent]) -> None:
+        """Our messages reach their customers (replies and notices alike). A `lost` notice
+        offers the remedy, as an `offer.*` answer does: that customer is resolved."""
+        tokens = [s.token for s in sent if s.reply_to is None]
+        offers: set[str] = set()
+        if tokens:
+            query = select(Notice.outbound_id).where(
+                Notice.outbound_id.in_(tokens), Notice.kind.in_(REMEDY_NOTICES)
+            )
+            async with self.service.db.session() as session:
+                offers = {str(t) for t in (await session.scalars(query)).all()}
         for s in sent:
             number = self.by_phone.get(s.to)
             reply_to = s.reply_to
@@ -429,6 +478,8 @@ class _Run:
             if number is not None:
                 source = "answer" if reply_to is not None else "notice"
                 self.customers[number].hear(s.at, s.body, source)
+                if s.token in offers:
+                    self.customers[number].resolved = True
 
     async def verdicts(self, inbound_ids: Sequence[str]) -> dict[str, Verdict]:
         found: dict[str, Verdict] = {}

@@ -150,6 +150,7 @@ class Scan:
     eta: date | None  # the carrier's estimated delivery date as of this scan
     reason: str | None = None
     action_required: bool = False
+    at_facility: bool = False  # arrived at the facility that delivers it (its last stop)
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,7 @@ class _Story:
         action_required: bool = False,
         eta: date | None = None,
         not_before: datetime | None = None,
+        at_facility: bool = False,
     ) -> Scan:
         at = local_at(day, hour, tz or self.city.tz)
         if not_before is not None and at < not_before:
@@ -335,14 +337,26 @@ class _Story:
         if self.scans and at <= self.scans[-1].at:
             at = self.scans[-1].at + timedelta(minutes=17)
         published = eta if eta is not None else self.published_eta(day)
-        scan = Scan(at, status, message, where, published, reason, action_required)
+        scan = Scan(at, status, message, where, published, reason, action_required, at_facility)
         self.scans.append(scan)
         return scan
 
-    def network_day(self, day: date, index: int) -> None:
-        where = self.service.hub if index % 2 else f"{self.city.name}, {self.city.state}"
+    def network_day(self, day: date, index: int, *, last: bool = False) -> None:
+        """One scan in the network: at the carrier's hub, or on the last day before delivery,
+        at the facility that delivers to the customer's city."""
+        hour = self.rng.uniform(2.0, 22.0)
+        if last:
+            here = f"{self.city.name}, {self.city.state}"
+            message = "Arrived at destination facility"
+            self.add(day, hour, S.IN_TRANSIT, message, here, at_facility=True)
+            return
         message = "Departed facility" if index % 2 else "Arrived at facility"
-        self.add(day, self.rng.uniform(2.0, 22.0), S.IN_TRANSIT, message, where)
+        self.add(day, hour, S.IN_TRANSIT, message, self.service.hub)
+
+    def network_days(self, days: Sequence[date], first_index: int) -> None:
+        """The network scans up to the day before delivery, the last one at the facility."""
+        for offset, day in enumerate(days):
+            self.network_day(day, first_index + offset, last=offset == len(days) - 1)
 
     def deliver(self, day: date) -> datetime:
         here = f"{self.city.name}, {self.city.state}"
@@ -427,8 +441,7 @@ def journey(
             story.network_day(day, index)
         arrived = None
     else:
-        for index, day in enumerate(days[:-1], start=1):
-            story.network_day(day, index)
+        story.network_days(days[:-1], 1)
         arrived = story.deliver(days[-1])
     return Parcel(
         tracking_number=number,
@@ -478,9 +491,7 @@ def _delayed(
     # Nothing moves while held; then the remaining network days, shifted by `extra`.
     rest = [add_business_days(ship_day, k + extra, COUNTRY) for k in range(at, transit + 1)]
     story.admit_on = min(story.admit_on, rest[0]) if silent else story.admit_on
-    for day in rest[:-1]:
-        story.network_day(day, index)
-        index += 1
+    story.network_days(rest[:-1], index)
     return story.deliver(rest[-1])
 
 
@@ -527,8 +538,7 @@ def _exception(
     story.true_eta = final
     story.admit_on = resume
     story.add(resume, rng.uniform(3.0, 10.0), S.IN_TRANSIT, "Back in transit", story.service.hub)
-    for index, between in enumerate(_between(resume, final), start=at + 1):
-        story.network_day(between, index)
+    story.network_days(_between(resume, final), at + 1)
     return "exception", story.deliver(final)
 
 
@@ -543,8 +553,7 @@ def _between(first: date, last: date) -> list[date]:
 
 
 def _attempt(story: _Story, rng: random.Random, days: list[date]) -> datetime:
-    for index, day in enumerate(days[:-1], start=1):
-        story.network_day(day, index)
+    story.network_days(days[:-1], 1)
     day = days[-1]
     here = f"{story.city.name}, {story.city.state}"
     story.add(day, rng.uniform(7.0, 9.5), S.OUT_FOR_DELIVERY, "Out for delivery", here)

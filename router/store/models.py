@@ -324,6 +324,10 @@ class ShipmentState(Base):
     first_seen_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Where the parcel is on its way, for the lane model's "last leg": the latest scan in
+    # transit before it reached the facility that delivers it, and when it reached that.
+    last_hub_at: Mapped[datetime | None]
+    at_facility_at: Mapped[datetime | None]
 
 
 class Notice(Base):

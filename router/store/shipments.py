@@ -102,6 +102,8 @@ class ShipmentStateView:
     first_seen_at: datetime
     delivered_at: datetime | None
     updated_at: datetime
+    last_hub_at: datetime | None = None
+    at_facility_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +134,19 @@ def _view(row: ShipmentState) -> ShipmentStateView:
         first_seen_at=row.first_seen_at,
         delivered_at=row.delivered_at,
         updated_at=row.updated_at,
+        last_hub_at=row.last_hub_at,
+        at_facility_at=row.at_facility_at,
     )
+
+
+def _stage(update: TrackingUpdate, at: datetime) -> dict[str, datetime]:
+    """The stage columns an applied update sets: reaching the delivery facility, or another
+    scan in transit before that (a hub). Later scans at the facility change neither."""
+    if update.at_delivery_facility:
+        return {"at_facility_at": at}
+    if update.status is ShipmentStatus.IN_TRANSIT:
+        return {"last_hub_at": at}
+    return {}
 
 
 def _clip(value: str | None, length: int) -> str | None:
@@ -192,6 +206,7 @@ async def apply_update(db: Database, update: TrackingUpdate, now: datetime) -> A
                 first_seen_at=now,
                 delivered_at=delivered_at,
                 updated_at=now,
+                **_stage(update, at),
             )
             .on_conflict_do_nothing(index_elements=["tracking_number"])
             .returning(ShipmentState.tracking_number)
@@ -222,6 +237,11 @@ async def apply_update(db: Database, update: TrackingUpdate, now: datetime) -> A
         row.source = update.source
         row.last_event_id = update.event_id
         row.last_event_at = at
+        stage = _stage(update, at)
+        if "at_facility_at" in stage and row.at_facility_at is None:
+            row.at_facility_at = at
+        if "last_hub_at" in stage and row.at_facility_at is None:
+            row.last_hub_at = at
         if update.status is not ShipmentStatus.DELIVERED:
             row.delivered_at = None
         elif previous.status is not ShipmentStatus.DELIVERED or row.delivered_at is None:

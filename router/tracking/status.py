@@ -37,11 +37,13 @@ from router.events import ShipmentStatus, TrackingUpdate
 from router.tracking.base import TrackingEvent, TrackingInfo
 
 __all__ = [
+    "DELIVERY_FACILITY",
     "REASONS",
     "SOURCES",
     "Normalized",
     "as_list",
     "as_object",
+    "at_delivery_facility",
     "delivered_at",
     "format_location",
     "header",
@@ -283,6 +285,18 @@ def delivered_at(status: ShipmentStatus, events: list[TrackingEvent]) -> datetim
     return None
 
 
+DELIVERY_FACILITY: frozenset[tuple[str, str]] = frozenset(
+    {("easypost", "arrived_at_destination"), ("shippo", "transit003")}
+)
+"""(source, substatus) pairs that mean "arrived at the facility that delivers it". AfterShip's
+subtags have no such stage (InTransit_003 is any arrival scan)."""
+
+
+def at_delivery_facility(info: TrackingInfo) -> bool:
+    substatus = (info.source_substatus or "").lower()
+    return (info.source, substatus) in DELIVERY_FACILITY
+
+
 def update_from_info(
     info: TrackingInfo,
     *,
@@ -306,6 +320,7 @@ def update_from_info(
         message=message,
         location=location,
         estimated_delivery=info.estimated_delivery,
+        at_delivery_facility=at_delivery_facility(info),
     )
 
 

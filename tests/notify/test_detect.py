@@ -158,3 +158,37 @@ def test_not_shipped_after_its_ship_by_day_is_predicted_late() -> None:
     after_the_promise = NOW + timedelta(days=4)
     assert detect(unshipped, order, EMPTY, now=after_the_promise, zone=NY, cfg=CFG) == []
     assert detect(unshipped, ORDER, EMPTY, now=NOW, zone=NY, cfg=CFG) == []  # no ship-by date
+
+
+def test_a_parcel_still_leaving_hubs_on_the_eve_is_predicted_late_by_its_last_leg() -> None:
+    lane = Lane("UPS", "Ground", "US-OAK", "US-100")
+    lanes = LaneModel(min_samples=5)
+    for _ in range(30):  # 3 days door to door, the last hub scan 64 working hours out
+        lanes.add(lane, 72.0, last_leg=64.0)
+    # Promise Fri 27 Nov (NY), Thanksgiving Thu 26: from Tue 15:00 UTC the deadline is 57 h
+    # of working time away. Still at a hub now: the last leg alone takes 64 h.
+    eve = replace(PARCEL, estimated_delivery=None, last_hub_at=NOW - timedelta(hours=1))
+    found = {f.kind: f for f in detect(eve, ORDER, lanes, now=NOW, zone=NY, cfg=CFG)}
+    assert found["predicted_late"].facts["basis"] == "last_leg"
+    assert found["predicted_late"].facts["probability"] == 1.0
+    # Already at the facility that delivers it, or without stages: the transit time only.
+    arrived = replace(eve, at_facility_at=NOW - timedelta(minutes=30))
+    assert kinds(arrived, lanes=lanes) == []
+    assert kinds(replace(eve, last_hub_at=None), lanes=lanes) == []
+    # Out for delivery: nothing to predict.
+    assert kinds(replace(eve, status=S.OUT_FOR_DELIVERY), lanes=lanes) == []
+
+
+def test_a_silent_parcel_names_the_day_it_counts_as_lost_then_is_lost() -> None:
+    parcel = replace(PARCEL, last_event_at=datetime(2026, 11, 16, 15, tzinfo=UTC))  # Monday
+
+    def found(day: int, lost_after: int | None = 8) -> list[tuple[str, str | None]]:
+        now = datetime(2026, 11, day, 15, tzinfo=UTC)
+        findings = detect(parcel, ORDER, EMPTY, now=now, zone=NY, cfg=CFG, lost_after=lost_after)
+        return [(f.kind, f.facts.get("act_on")) for f in findings]
+
+    # 8 business days after Mon 16 Nov, Thanksgiving (Thu 26) skipped: Fri 27 Nov.
+    assert found(19) == [("stale", "2026-11-27")]
+    assert found(27) == [("lost", None)]
+    # A shop that offers no remedy: silence is only ever "stale", with no day promised.
+    assert found(27, lost_after=None) == [("stale", None)]

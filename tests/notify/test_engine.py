@@ -312,6 +312,26 @@ async def test_silence_is_found_by_the_tick(rig: Rig) -> None:
     assert len(rig.outbox.sent) == 1
 
 
+async def test_silence_names_the_day_it_counts_as_lost_and_then_offers_a_remedy(
+    rig: Rig,
+) -> None:
+    # Shipped Tue 17 Nov, no scan since. The shop's rule: 8 business days of silence = lost.
+    await add_order(rig.db, shipped_at=NOW - timedelta(days=7))
+    await rig.tick()
+    (stale,) = rig.outbox.sent
+    # 8 business days after Tue 17 Nov, Thanksgiving skipped: Mon 30 Nov.
+    assert "If it still hasn't moved by Mon 30 Nov" in stale.text
+    rig.clock.advance(6 * 86400)  # Mon 30 Nov, 10:00 in New York
+    await rig.tick()
+    assert [k for k, _, _ in await rig.ledger()] == ["stale", "lost"]
+    lost = rig.outbox.sent[-1]
+    assert "lost in transit" in lost.text
+    assert "replacement or a refund" in lost.text
+    rig.clock.advance(86400)
+    await rig.tick()
+    assert len(rig.outbox.sent) == 2  # once per kind
+
+
 async def test_edd_past_the_promise(rig: Rig) -> None:
     await add_order(rig.db)
     await rig.update(S.IN_TRANSIT, NOW - timedelta(hours=1), estimated_delivery=date(2026, 12, 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from router.notify.lanes import (
+    Estimate,
     Lane,
     LaneModel,
     add_business_hours,
@@ -13,7 +14,7 @@ from router.notify.lanes import (
     load,
 )
 from router.store.db import Database
-from router.store.models import ShopOrder, ShopShipment
+from router.store.models import ShipmentState, ShopOrder, ShopShipment
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 WEST = Lane("UPS", "Ground", "US-OAK", "US-100")
@@ -62,6 +63,108 @@ def test_thin_lanes_fall_back_to_coarser_levels_then_nothing() -> None:
     assert estimate.level == "country"
     assert model.estimate(Lane("FedEx", None, None, "US-100"), 0, 72) is None
     assert model.estimate(WEST, elapsed_h=60, deadline_h=72) is None  # none lasted 60 h
+
+
+def test_last_leg_counts_from_the_last_hub_scan() -> None:
+    model = LaneModel(min_samples=5)
+    for _ in range(20):  # hub -> door: 40 h for most, 64 h for a few
+        model.add(WEST, 72.0, last_leg=40.0)
+    for _ in range(5):
+        model.add(WEST, 96.0, last_leg=64.0)
+    model.add(WEST, 30.0)  # a parcel whose source reported no stages: no last-leg sample
+    leg = model.last_leg(WEST, elapsed_h=2, deadline_h=30)
+    assert leg is not None
+    assert (leg.late_probability, leg.samples, leg.level) == (1.0, 25, "lane")
+    assert model.last_leg(WEST, elapsed_h=2, deadline_h=50) == Estimate(5 / 25, 25, "lane", 40.0)
+
+
+def test_last_leg_only_on_lanes_that_show_the_facility_stage() -> None:
+    model = LaneModel(min_samples=5)
+    for _ in range(25):
+        model.add(WEST, 72.0, last_leg=40.0)
+    # A thin lane to another ZIP of the same country borrows the leg from the country level.
+    east = Lane("UPS", "Ground", "US-OAK", "US-021")
+    model.add(east, 70.0, last_leg=41.0)
+    borrowed = model.last_leg(east, elapsed_h=2, deadline_h=30)
+    assert borrowed is not None
+    assert borrowed.level == "country"
+    # A one-day lane whose on-time parcels never show a facility scan: its "last hub" is the
+    # pickup, so no leg learned elsewhere applies.
+    near = Lane("UPS", "Ground", "US-OAK", "US-945")
+    for _ in range(9):
+        model.add(near, 24.0)
+    model.add(near, 48.0, last_leg=40.0)  # the one slow parcel that did show it
+    assert model.last_leg(near, elapsed_h=2, deadline_h=30) is None
+    assert model.estimate(near, elapsed_h=2, deadline_h=30) is not None  # transit time: yes
+
+
+async def test_load_takes_the_last_leg_from_the_parcel_stages(db: Database) -> None:
+    delivered = NOW - timedelta(days=2)
+    stages = [  # (last hub, delivery facility): only a hub before the facility gives a leg
+        (delivered - timedelta(hours=30), delivered - timedelta(hours=10)),
+        (delivered - timedelta(hours=30), delivered - timedelta(hours=12)),
+        (delivered - timedelta(hours=30), None),
+        (None, delivered - timedelta(hours=10)),
+    ]
+    async with db.session() as session, session.begin():
+        for i, (hub, facility) in enumerate(stages):
+            number = f"1ZLEG{i}"
+            order = ShopOrder(
+                number=f"G{i}",
+                customer_name="x",
+                email="x@example.com",
+                phone=None,
+                placed_at=delivered - timedelta(days=3),
+                status="closed",
+                fulfillment_status="fulfilled",
+                promised_by=date(2026, 1, 1),
+                expected_ship_by=None,
+                total=1.0,
+                currency="USD",
+                ship_city="NYC",
+                ship_postcode="10001",
+                ship_country="US",
+                updated_at=NOW,
+            )
+            order.shipments.append(
+                ShopShipment(
+                    carrier="UPS",
+                    tracking_number=number,
+                    tracking_url=None,
+                    status="delivered",
+                    status_detail=None,
+                    reason=None,
+                    estimated_delivery=None,
+                    service="Ground",
+                    origin_region="US-OAK",
+                    shipped_at=delivered - timedelta(hours=50),
+                    delivered_at=delivered,
+                    updated_at=NOW,
+                )
+            )
+            session.add(order)
+            session.add(
+                ShipmentState(
+                    tracking_number=number,
+                    carrier="UPS",
+                    status="delivered",
+                    source="easypost",
+                    last_event_id=f"e{i}",
+                    last_event_at=delivered,
+                    first_seen_at=delivered - timedelta(hours=50),
+                    delivered_at=delivered,
+                    updated_at=delivered,
+                    last_hub_at=hub,
+                    at_facility_at=facility,
+                )
+            )
+    model = await load(db, NOW, window_days=120, min_samples=1)
+    leg = model.last_leg(WEST, elapsed_h=0, deadline_h=29)
+    assert leg is not None
+    assert (leg.samples, leg.late_probability, leg.expected_hours) == (2, 1.0, 30.0)
+    transit = model.estimate(WEST, elapsed_h=0, deadline_h=60)
+    assert transit is not None
+    assert transit.samples == 4
 
 
 async def test_load_learns_from_delivered_parcels_in_the_window(db: Database) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -167,6 +167,7 @@ NEXT = {
     "exception": "notice.next.check",
     "attempt_failed": "notice.next.redeliver",
     "available_for_pickup": "notice.next.pickup",
+    "lost": "notice.next.claim",
 }
 WITH_REASON = {"exception", "attempt_failed", "return_to_sender", "edd_past_promise"}
 DAY_KEY = {
@@ -175,6 +176,7 @@ DAY_KEY = {
     "edd_past_promise": "notice.eta",
     "predicted_late": "notice.estimate",
     "stale": "notice.last_scan",
+    "lost": "notice.last_scan",
 }
 # Spanish tú gives itself away by these words (tests/reply/test_catalog.py has the same list).
 TU = re.compile(
@@ -185,7 +187,7 @@ TU = re.compile(
 
 
 def day_for(kind: str) -> date:
-    return LAST_SCAN if kind == "stale" else EDD
+    return LAST_SCAN if kind in ("stale", "lost") else EDD
 
 
 def notice(
@@ -536,6 +538,7 @@ def test_the_kinds_are_the_settings_kinds() -> None:
         "available_for_pickup",
         "edd_past_promise",
         "stale",
+        "lost",
         "predicted_late",
     }
     assert set(NEXT) | set(DAY_KEY) | WITH_REASON <= set(NOTICE_KINDS)
@@ -645,3 +648,29 @@ def test_only_an_answer_about_the_order_gets_the_followup() -> None:
         rule="ask.identity",
     )
     assert render(resolution, NOW, followup=Followup(TOLD)) == render(resolution, NOW)
+
+
+@pytest.mark.parametrize("tone", TONES)
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("lang", LOCALES)
+def test_a_silent_parcel_names_the_day_it_will_count_as_lost(
+    lang: str, fmt: Format, tone: Tone
+) -> None:
+    v = voice(lang, tone)
+    act_on = NOW.date() + timedelta(days=6)
+    reply = notice("stale", lang=lang, fmt=fmt, tone=tone, act_on=act_on)
+    sentence = text(v, "notice.act_on", day=day(act_on, lang))
+    assert (to_gsm7(sentence) if fmt == "sms" else sentence) in reply.text
+    assert text(v, "notice.last_scan", day=day(LAST_SCAN, lang)).split()[0] in reply.text
+    no_leftovers(reply.text)
+    if fmt == "sms":
+        assert sms_segments(reply.text) <= 2
+
+
+@pytest.mark.parametrize(
+    "act_on", [NOW.date() - timedelta(days=1), NOW.date() + timedelta(days=400)]
+)
+def test_an_action_day_outside_its_window_is_left_out(act_on: date) -> None:
+    reply = notice("stale", act_on=act_on)
+    assert "moved by" not in reply.text
+    assert notice("predicted_late", act_on=NOW.date()).text == notice("predicted_late").text

@@ -67,9 +67,43 @@ async def test_first_update_inserts(db: Database) -> None:
         first_seen_at=NOW,
         delivered_at=None,
         updated_at=NOW,
+        last_hub_at=at(5),  # a scan in transit before the delivery facility
+        at_facility_at=None,
     )
     assert await shipments.get(db, NUMBER) == result.state
     assert await shipments.get(db, "nobody-knows-this") is None
+
+
+async def test_stages_last_hub_then_delivery_facility(db: Database) -> None:
+    """The last hub scan is the latest in transit before the delivery facility; scans after
+    the facility (another in-transit scan there, out for delivery) change neither stage."""
+    steps = [
+        update(1, S.PRE_TRANSIT, at(9)),
+        update(2, S.IN_TRANSIT, at(8)),
+        update(3, S.IN_TRANSIT, at(7), reason="delayed_weather"),
+        update(4, S.IN_TRANSIT, at(6), at_delivery_facility=True),
+        update(5, S.IN_TRANSIT, at(5)),
+        update(6, S.IN_TRANSIT, at(4), at_delivery_facility=True),
+        update(7, S.OUT_FOR_DELIVERY, at(3)),
+    ]
+    seen = []
+    for step in steps:
+        state = (await shipments.apply_update(db, step, NOW)).state
+        assert state is not None
+        seen.append((state.last_hub_at, state.at_facility_at))
+    assert seen == [
+        (None, None),
+        (at(8), None),
+        (at(7), None),
+        (at(7), at(6)),
+        (at(7), at(6)),
+        (at(7), at(6)),
+        (at(7), at(6)),
+    ]
+    older = await shipments.apply_update(db, update(8, S.IN_TRANSIT, at(10)), NOW)
+    assert older.reason == "older"
+    assert older.state is not None
+    assert older.state.last_hub_at == at(7)
 
 
 async def test_newer_update_wins(db: Database) -> None:

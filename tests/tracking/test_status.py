@@ -359,3 +359,37 @@ def test_normalized_is_frozen() -> None:
     value = Normalized(S.DELIVERED)
     with pytest.raises(AttributeError):
         value.status = S.UNKNOWN  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("source", "substatus", "expected"),
+    [
+        ("easypost", "arrived_at_destination", True),
+        ("easypost", "ARRIVED_AT_DESTINATION", True),
+        ("easypost", "arrived_at_facility", False),
+        ("shippo", "transit003", True),
+        ("shippo", "transit002", False),
+        ("aftership", "InTransit_003", False),  # any arrival scan, not the delivery facility
+        ("easypost", None, False),
+    ],
+)
+def test_delivery_facility_stage(source: str, substatus: str | None, expected: bool) -> None:
+    from router.tracking.base import TrackingInfo
+    from router.tracking.status import update_from_info
+
+    info = TrackingInfo(
+        tracking_number="1Z999AA10123456784",
+        status=S.IN_TRANSIT,
+        source=source,
+        source_substatus=substatus,
+        record_id="trk_1",
+        fetched_at=datetime(2026, 11, 27, tzinfo=UTC),
+    )
+    update = update_from_info(
+        info,
+        event_id="evt_1",
+        occurred_at=datetime(2026, 11, 27, tzinfo=UTC),
+        message=None,
+        location=None,
+    )
+    assert update.at_delivery_facility is expected
