@@ -7,7 +7,7 @@ notice may state: nothing that is not in the carrier's or the shop's record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,9 @@ from router.notify.lanes import (
     add_business_hours,
     business_hours,
     destination_region,
+    fulfilment_start,
 )
+from router.notify.quiet import promise_deadline as promise_deadline
 from router.resolve.reasoning import add_business_days, business_days_between
 from router.settings import NotifySettings
 
@@ -82,11 +84,6 @@ class Finding:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
-def promise_deadline(promised_by: date, zone: ZoneInfo) -> datetime:
-    """The end of the promised day where the customer lives."""
-    return datetime.combine(promised_by + timedelta(days=1), time(0), tzinfo=zone)
-
-
 def detect(
     parcel: Parcel,
     order: OrderFacts,
@@ -103,7 +100,7 @@ def detect(
     if order.status == "cancelled" or parcel.status == S.DELIVERED:
         return []
     if parcel.shipped_at is None:
-        return _not_shipped(order, now=now, zone=zone)
+        return _not_shipped(order, lanes, now=now, zone=zone, cfg=cfg)
     base: dict[str, Any] = {
         "carrier": parcel.carrier,
         "tracking": parcel.tracking_number,
@@ -150,20 +147,34 @@ def detect(
     return found
 
 
-def _not_shipped(order: OrderFacts, *, now: datetime, zone: ZoneInfo) -> list[Finding]:
-    """An order still not handed to a carrier after its ship-by day ended: the shop's own plan
-    (ship by, then the quoted transit) no longer reaches the promised date, and no carrier
-    will ever say so. Told while the promise is still ahead."""
+def _not_shipped(
+    order: OrderFacts, lanes: LaneModel, *, now: datetime, zone: ZoneInfo, cfg: NotifySettings
+) -> list[Finding]:
+    """An order not yet handed to a carrier, while its promise is still ahead: told once its
+    ship-by day has ended (the shop's own plan, ship by then and the quoted transit, no longer
+    reaches the promised date, and no carrier will ever say so), or earlier, on the ship-by
+    day, once the shop's own history says orders still waiting this late were mostly late."""
     if order.expected_ship_by is None or order.promised_by is None:
-        return []
-    if now.astimezone(zone).date() <= order.expected_ship_by:
         return []
     if now >= promise_deadline(order.promised_by, zone):
         return []
-    facts = {
+    facts: dict[str, Any] = {
         "status": "not_shipped",
         "ship_by": order.expected_ship_by.isoformat(),
         "promised_by": order.promised_by.isoformat(),
+    }
+    if now.astimezone(zone).date() > order.expected_ship_by:
+        return [Finding("predicted_late", facts)]
+    start = fulfilment_start(order.expected_ship_by)
+    if now <= start:
+        return []
+    estimate = lanes.fulfilment(business_hours(start, now, order.country))
+    if estimate is None or estimate.late_probability < cfg.predicted_late_probability:
+        return []
+    facts |= {
+        "probability": round(estimate.late_probability, 3),
+        "samples": estimate.samples,
+        "basis": "fulfilment",
     }
     return [Finding("predicted_late", facts)]
 

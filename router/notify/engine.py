@@ -196,6 +196,7 @@ class Notifier:
                 now,
                 window_days=self.cfg.lane_window_days,
                 min_samples=self.cfg.lane_min_samples,
+                default_zone=self.cfg.default_timezone,
             )
             self._lanes = (now, model)
         return self._lanes[1]

@@ -15,24 +15,38 @@ The same estimate runs on a second distribution, the *last leg*: from a parcel's
 It is what lets a slow parcel be caught a day early: one still leaving a hub on the eve of its
 promised day needs a last leg that few parcels ever managed. Only parcels whose tracking source
 reports that stage (`TrackingUpdate.at_delivery_facility`) give last-leg samples.
+
+A third, shop-wide, is the shop's own fulfilment: when each order got its label, in working
+hours from the start of its ship-by day (UTC), and whether it then missed its promise. An order
+still without a label late on its ship-by day is compared with the orders that waited as long.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from router.notify.quiet import customer_zone, promise_deadline
 from router.resolve.reasoning import holidays_of
 from router.store.db import Database
 from router.store.models import ShipmentState, ShopOrder, ShopShipment
 
 
+@functools.lru_cache(maxsize=65_536)
 def _working(day: date, country: str) -> bool:
     return day.weekday() < 5 and day not in holidays_of(country)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _working_days(first: date, stop: date, country: str) -> int:
+    """Working days from `first` up to, not including, `stop`. Cached: the lane model relearns
+    hourly from the same parcels, whose day spans repeat."""
+    return sum(_working(first + timedelta(days=n), country) for n in range((stop - first).days))
 
 
 def business_hours(start: datetime, end: datetime, country: str) -> float:
@@ -42,14 +56,16 @@ def business_hours(start: datetime, end: datetime, country: str) -> float:
     if end <= start:
         return 0.0
     start, end = start.astimezone(UTC), end.astimezone(UTC)
+    first, last = start.date(), end.date()
+    if first == last:
+        return (end - start).total_seconds() / 3600 if _working(first, country) else 0.0
     total = 0.0
-    cursor = start
-    while cursor < end:
-        midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=UTC)
-        stop = min(midnight, end)
-        if _working(cursor.date(), country):
-            total += (stop - cursor).total_seconds() / 3600
-        cursor = stop
+    if _working(first, country):
+        midnight = datetime.combine(first + timedelta(days=1), time(0), tzinfo=UTC)
+        total += (midnight - start).total_seconds() / 3600
+    total += 24.0 * _working_days(first + timedelta(days=1), last, country)
+    if _working(last, country):
+        total += (end - datetime.combine(last, time(0), tzinfo=UTC)).total_seconds() / 3600
     return total
 
 
@@ -108,6 +124,7 @@ class LaneModel:
     min_samples: int = 20
     _hours: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
     _legs: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
+    _labels: list[tuple[float, bool]] = field(default_factory=list)  # (hours, missed promise)
     _sorted: bool = True
 
     def add(self, lane: Lane, hours: float, last_leg: float | None = None) -> None:
@@ -118,6 +135,20 @@ class LaneModel:
             if last_leg is not None:
                 self._legs.setdefault(key, []).append(last_leg)
         self._sorted = False
+
+    def add_fulfilment(self, hours: float, late: bool) -> None:
+        self._labels.append((hours, late))
+        self._sorted = False
+
+    def fulfilment(self, elapsed_h: float) -> Estimate | None:
+        """Of the orders that had no label `elapsed_h` working hours into their ship-by day,
+        the share that missed their promise; None below `min_samples` such orders."""
+        self._sort()
+        waited = self._labels[bisect.bisect_right(self._labels, (elapsed_h, True)) :]
+        if len(waited) < self.min_samples:
+            return None
+        late = sum(1 for _, missed in waited if missed)
+        return Estimate(late / len(waited), len(waited), "shop", _median([h for h, _ in waited]))
 
     @classmethod
     def of(cls, samples: Iterable[tuple[Lane, float]], min_samples: int = 20) -> LaneModel:
@@ -145,6 +176,13 @@ class LaneModel:
                 break
         return self._conditional(self._legs, lane, elapsed_h, deadline_h)
 
+    def _sort(self) -> None:
+        if not self._sorted:
+            for samples in (*self._hours.values(), *self._legs.values()):
+                samples.sort()
+            self._labels.sort()
+            self._sorted = True
+
     def _conditional(
         self,
         table: dict[tuple[str, ...], list[float]],
@@ -152,10 +190,7 @@ class LaneModel:
         elapsed_h: float,
         deadline_h: float,
     ) -> Estimate | None:
-        if not self._sorted:
-            for samples in (*self._hours.values(), *self._legs.values()):
-                samples.sort()
-            self._sorted = True
+        self._sort()
         for key in lane.levels():
             hours = table.get(key)
             if not hours:
@@ -166,6 +201,12 @@ class LaneModel:
             late = len(_after(longer, deadline_h))
             return Estimate(late / len(longer), len(longer), key[0], _median(longer))
         return None
+
+
+def fulfilment_start(ship_by: date) -> datetime:
+    """Where fulfilment hours count from: the start of the ship-by day, UTC (the same for the
+    orders learned from and the order asked about, whatever the warehouse's zone)."""
+    return datetime.combine(ship_by, time(0), tzinfo=UTC)
 
 
 def _after(sorted_hours: Sequence[float], threshold: float) -> Sequence[float]:
@@ -180,7 +221,14 @@ def _median(values: Sequence[float]) -> float:
     return (values[middle - 1] + values[middle]) / 2
 
 
-async def load(db: Database, now: datetime, *, window_days: int, min_samples: int) -> LaneModel:
+async def load(
+    db: Database,
+    now: datetime,
+    *,
+    window_days: int,
+    min_samples: int,
+    default_zone: str = "UTC",
+) -> LaneModel:
     """The lanes of the parcels delivered in the last `window_days`."""
     since = now - timedelta(days=window_days)
     statement = (
@@ -215,4 +263,66 @@ async def load(db: Database, now: datetime, *, window_days: int, min_samples: in
         if hub is not None and facility is not None and hub < facility < delivered:
             leg = business_hours(hub, delivered, country)
         model.add(lane, business_hours(shipped, delivered, country), leg)
+    await _load_fulfilment(db, model, now, since, default_zone)
     return model
+
+
+async def _load_fulfilment(
+    db: Database, model: LaneModel, now: datetime, since: datetime, default_zone: str
+) -> None:
+    """Label times of the orders placed since `since` whose promise has been decided: the
+    parcel came, or the promised day is over."""
+    statement = (
+        select(
+            ShopOrder.id,
+            ShopOrder.expected_ship_by,
+            ShopOrder.promised_by,
+            ShopOrder.phone,
+            ShopOrder.ship_country,
+            ShopOrder.ship_postcode,
+            ShopShipment.shipped_at,
+            ShopShipment.delivered_at,
+        )
+        .join(ShopShipment, ShopShipment.order_id == ShopOrder.id)
+        .where(
+            ShopOrder.placed_at >= since,
+            ShopOrder.status != "cancelled",
+            ShopOrder.expected_ship_by.is_not(None),
+            ShopOrder.promised_by.is_not(None),
+            ShopShipment.shipped_at.is_not(None),
+        )
+        .order_by(ShopOrder.id)
+    )
+    async with db.session() as session:
+        rows = (await session.execute(statement)).all()
+    orders: dict[int, _Fulfilled] = {}
+    for order_id, ship_by, promised, phone, country, postcode, shipped, delivered in rows:
+        if ship_by is None or promised is None or shipped is None:
+            continue
+        order = orders.get(order_id)
+        if order is None:
+            zone = customer_zone(
+                phone=phone, country=country, postcode=postcode, default=default_zone
+            )
+            order = orders[order_id] = _Fulfilled(
+                ship_by, country, promise_deadline(promised, zone), shipped
+            )
+        order.labelled = min(order.labelled, shipped)
+        order.delivered.append(delivered)
+    for order in orders.values():
+        arrived = None if None in order.delivered else max(d for d in order.delivered if d)
+        if arrived is None and now < order.deadline:
+            continue  # still on its way, in time: its outcome is not known yet
+        hours = business_hours(fulfilment_start(order.ship_by), order.labelled, order.country)
+        model.add_fulfilment(hours, late=arrived is None or arrived >= order.deadline)
+
+
+@dataclass
+class _Fulfilled:
+    """One order's label and outcome, gathered over its shipments."""
+
+    ship_by: date
+    country: str
+    deadline: datetime
+    labelled: datetime
+    delivered: list[datetime | None] = field(default_factory=list)

@@ -4,7 +4,8 @@ shop's default; a notice due at night waits until the quiet hours end there."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+import functools
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -40,10 +41,12 @@ def _single(names: tuple[str, ...]) -> ZoneInfo | None:
     return _zone(known[0]) if len(known) == 1 else None
 
 
+@functools.lru_cache(maxsize=65_536)
 def customer_zone(
     *, phone: str | None, country: str | None, postcode: str | None, default: str
 ) -> ZoneInfo:
-    """Phone (area code) → address (US ZIP, else a single-zone country) → the default."""
+    """Phone (area code) → address (US ZIP, else a single-zone country) → the default.
+    Cached: the lane model asks again for every order it relearns from, every hour."""
     if phone:
         try:
             found = _single(phone_zones.time_zones_for_number(phonenumbers.parse(phone)))
@@ -85,3 +88,8 @@ def next_allowed(now: datetime, zone: ZoneInfo, start: time, end: time) -> datet
     day = local.date() if local.time() < end else local.date() + timedelta(days=1)
     wake = datetime.combine(day, end, tzinfo=zone)
     return wake.astimezone(now.tzinfo)
+
+
+def promise_deadline(promised_by: date, zone: ZoneInfo) -> datetime:
+    """The end of the promised day where the customer lives."""
+    return datetime.combine(promised_by + timedelta(days=1), time(0), tzinfo=zone)

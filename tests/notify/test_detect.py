@@ -192,3 +192,30 @@ def test_a_silent_parcel_names_the_day_it_counts_as_lost_then_is_lost() -> None:
     assert found(27) == [("lost", None)]
     # A shop that offers no remedy: silence is only ever "stale", with no day promised.
     assert found(27, lost_after=None) == [("stale", None)]
+
+
+def test_not_shipped_late_on_its_ship_by_day_is_predicted_late_from_the_shops_history() -> None:
+    lanes = LaneModel(min_samples=5)
+    for hour in (14.0, 15.0, 16.0, 17.0, 18.0, 19.0, 20.0, 21.0):  # labelled in time
+        for _ in range(5):
+            lanes.add_fulfilment(hour, late=False)
+    for _ in range(6):  # labelled the next day: the promise was missed
+        lanes.add_fulfilment(38.0, late=True)
+    unshipped = replace(PARCEL, shipped_at=None, last_event_at=None, estimated_delivery=None)
+    order = replace(ORDER, expected_ship_by=date(2026, 11, 24))  # today, Tuesday
+
+    def found(hour: int) -> list[dict[str, object]]:
+        now = datetime(2026, 11, 24, hour, tzinfo=UTC)
+        return [f.facts for f in detect(unshipped, order, lanes, now=now, zone=NY, cfg=CFG)]
+
+    assert found(15) == []  # 6 of 36 still waiting at 15:00 were late: not yet
+    [facts] = found(22)  # no label by 22:00 UTC: only the late ones waited that long
+    assert facts == {
+        "status": "not_shipped",
+        "ship_by": "2026-11-24",
+        "promised_by": "2026-11-27",
+        "probability": 1.0,
+        "samples": 6,
+        "basis": "fulfilment",
+    }
+    assert found(1) == []  # before the ship-by day

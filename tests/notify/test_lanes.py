@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
 
 from router.notify.lanes import (
     Estimate,
@@ -13,6 +16,7 @@ from router.notify.lanes import (
     destination_region,
     load,
 )
+from router.resolve.reasoning import holidays_of
 from router.store.db import Database
 from router.store.models import ShipmentState, ShopOrder, ShopShipment
 
@@ -209,3 +213,88 @@ async def test_load_learns_from_delivered_parcels_in_the_window(db: Database) ->
     estimate = model.estimate(WEST, elapsed_h=0, deadline_h=40)
     assert estimate is not None
     assert (estimate.samples, estimate.late_probability) == (2, 0.5)  # the 400-day one is out
+
+
+def test_fulfilment_compares_with_orders_that_waited_as_long() -> None:
+    model = LaneModel(min_samples=3)
+    for hours, late in [(10.0, False), (12.0, False), (12.0, True), (30.0, True), (31.0, True)]:
+        model.add_fulfilment(hours, late)
+    early = model.fulfilment(1.0)
+    assert early is not None
+    assert (early.late_probability, early.samples, early.level) == (3 / 5, 5, "shop")
+    # strictly longer than 12 h: the two next-day labels, under min_samples
+    assert model.fulfilment(12.0) is None
+    assert model.fulfilment(11.0) == Estimate(3 / 4, 4, "shop", 21.0)
+
+
+async def test_load_learns_fulfilment_from_decided_orders(db: Database) -> None:
+    ship_by = date(2026, 11, 23)  # Monday
+    # (label, delivered, promised): in time; label a day late and delivered late; lost; and one
+    # still on its way before its promised day (not decided: left out).
+    cases = [
+        (datetime(2026, 11, 23, 18, tzinfo=UTC), datetime(2026, 11, 24, 16, tzinfo=UTC), 24),
+        (datetime(2026, 11, 24, 18, tzinfo=UTC), datetime(2026, 11, 26, 16, tzinfo=UTC), 24),
+        (datetime(2026, 11, 23, 19, tzinfo=UTC), None, 24),
+        (datetime(2026, 11, 23, 20, tzinfo=UTC), None, 30),
+    ]
+    async with db.session() as session, session.begin():
+        for i, (label, delivered, promised_day) in enumerate(cases):
+            order = ShopOrder(
+                number=f"F{i}",
+                customer_name="x",
+                email="x@example.com",
+                phone="+12125550100",
+                placed_at=datetime(2026, 11, 22, 12, tzinfo=UTC),
+                status="open",
+                fulfillment_status="fulfilled",
+                promised_by=date(2026, 11, promised_day),
+                expected_ship_by=ship_by,
+                total=1.0,
+                currency="USD",
+                ship_city="NYC",
+                ship_postcode="10001",
+                ship_country="US",
+                updated_at=NOW,
+            )
+            order.shipments.append(
+                ShopShipment(
+                    carrier="UPS",
+                    tracking_number=f"1ZF{i}",
+                    tracking_url=None,
+                    status="delivered" if delivered else "in_transit",
+                    status_detail=None,
+                    reason=None,
+                    estimated_delivery=None,
+                    service="Ground",
+                    origin_region="US-OAK",
+                    shipped_at=label,
+                    delivered_at=delivered,
+                    updated_at=NOW,
+                )
+            )
+            session.add(order)
+    model = await load(db, NOW, window_days=120, min_samples=1)
+    waited = model.fulfilment(0.0)
+    assert waited is not None
+    assert (waited.samples, waited.late_probability) == (3, 2 / 3)
+    next_day = model.fulfilment(20.0)  # only the order labelled on Tuesday waited that long
+    assert next_day is not None
+    assert (next_day.samples, next_day.late_probability) == (1, 1.0)
+
+
+def test_business_hours_agree_with_counting_hour_by_hour() -> None:
+    """The day-span shortcut against the plainest definition, over weekends and holidays."""
+    rng = random.Random(7)
+    start_of_span = datetime(2026, 11, 20, tzinfo=UTC)  # Fri; Thanksgiving Thu 26, Christmas
+    for _ in range(300):
+        start = start_of_span + timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
+        end = start + timedelta(minutes=rng.randrange(0, 60 * 24 * 12))
+        plain = 0.0
+        cursor = start
+        while cursor < end:
+            midnight = datetime.combine(cursor.date() + timedelta(days=1), time(0), tzinfo=UTC)
+            step = min(end, cursor + timedelta(minutes=30), midnight)
+            if cursor.weekday() < 5 and cursor.date() not in holidays_of("US"):
+                plain += (step - cursor).total_seconds() / 3600
+            cursor = step
+        assert business_hours(start, end, "US") == pytest.approx(plain), (start, end)

@@ -117,6 +117,23 @@ def test_scans_tell_a_consistent_story(big: Shop) -> None:
             assert o.parcel.arrived_at <= delivered[0].at
 
 
+def test_the_delivery_facility_is_the_last_network_stop(big: Shop) -> None:
+    """At most one facility scan, in the customer's city, after every hub scan and before
+    the parcel goes out; lost parcels never reach it."""
+    for o in big.orders:
+        scans = o.parcel.scans
+        facility = [i for i, s in enumerate(scans) if s.at_facility]
+        assert len(facility) <= 1
+        if o.parcel.fate == "lost":
+            assert facility == []
+        if not facility:
+            continue
+        (at,) = facility
+        assert scans[at].location == f"{o.customer.city.name}, {o.customer.city.state}"
+        assert all(s.location != scans[at].location for s in scans[:at] if s.status == S.IN_TRANSIT)
+        assert all(s.status != S.IN_TRANSIT or s.reason for s in scans[at + 1 :])
+
+
 def test_the_mix_of_late_parcels_is_believable(big: Shop) -> None:
     share = late_share(big.orders)
     assert 0.15 <= share <= 0.27
