@@ -4,7 +4,8 @@ WebSocket protocol (JSON text frames):
   client → server  {"type": "message", "id": "<client message id>", "text": "…"}
                    {"type": "ping"}
   server → client  {"type": "session", "session": "<token>"}            on connect
-                   {"type": "ack", "id": "<client message id>"}          once the bus has it
+                   {"type": "ack", "id": "<client message id>"}          once the bus has it,
+                                                          always before that message's echo
                    {"type": "message", "seq": n, "id": …, "direction": "in"|"out", "text": …,
                     "links": [{"label", "url"}], "quick_replies": […], "at": iso8601}
                    {"type": "error", "code": …, "message": …, "id": <client id or null>}
@@ -236,11 +237,15 @@ class WebChatChannel:
             await ws.send_json({"type": "session", "session": request.query["session"]})
         after = _int(request.query.get("after"), default=0)
         language = _language(request)
-        pusher = asyncio.create_task(self._push(ws, f"{NAME}:{sid}", after))
+        # A message is acked before its own echo reaches the client: the pusher waits while
+        # a frame is being accepted.
+        sending = asyncio.Lock()
+        pusher = asyncio.create_task(self._push(ws, f"{NAME}:{sid}", after, sending))
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    await self._on_frame(ws, sid, msg.data, language)
+                    async with sending:
+                        await self._on_frame(ws, sid, msg.data, language)
                 elif msg.type == WSMsgType.BINARY:
                     try:
                         data = msg.data.decode("utf-8")
@@ -248,7 +253,8 @@ class WebChatChannel:
                         self.ctx.ingest.reject(NAME, "bad_utf8")
                         await _error(ws, "bad_utf8", "Frames must be UTF-8 JSON.")
                         continue
-                    await self._on_frame(ws, sid, data, language)
+                    async with sending:
+                        await self._on_frame(ws, sid, data, language)
                 elif msg.type == WSMsgType.ERROR:
                     log.info("webchat_socket_error", error=str(ws.exception()))
         finally:
@@ -284,7 +290,9 @@ class WebChatChannel:
             return
         await ws.send_json({"type": "ack", "id": client_id})
 
-    async def _push(self, ws: web.WebSocketResponse, key: str, after: int) -> None:
+    async def _push(
+        self, ws: web.WebSocketResponse, key: str, after: int, sending: asyncio.Lock
+    ) -> None:
         """Send the conversation's new messages as they are recorded.
 
         If reading the mailbox fails, the socket is closed so the client reconnects and
@@ -295,10 +303,11 @@ class WebChatChannel:
             with self.ctx.feed.listen(key) as changed:
                 while not ws.closed:
                     changed.clear()
-                    rows = await repo.messages_after(self.ctx.db, key, cursor)
-                    for row in rows:
-                        await ws.send_json(message_frame(row))
-                        cursor = row.seq
+                    async with sending:
+                        rows = await repo.messages_after(self.ctx.db, key, cursor)
+                        for row in rows:
+                            await ws.send_json(message_frame(row))
+                            cursor = row.seq
                     if rows:
                         continue
                     with contextlib.suppress(TimeoutError):

@@ -231,6 +231,28 @@ async def test_invalid_json_is_a_bad_frame_and_the_connection_survives(chat: Cha
     await ws.close()
 
 
+async def test_each_message_is_acked_before_its_own_echo(chat: Chat) -> None:
+    ws, _ = await open_session(chat)
+    ids = [f"m{n}" for n in range(12)]
+    for client_id in ids:
+        await ws.send_json({"type": "message", "id": client_id, "text": "hello"})
+
+    def echoed_all(frames: list[Frame]) -> bool:
+        echoes = {f["id"].rsplit(":", 1)[-1] for f in messages(frames) if f["direction"] == "in"}
+        return set(ids) <= echoes
+
+    frames = await frames_until(ws, echoed_all)
+    for client_id in ids:
+        ack = frames.index({"type": "ack", "id": client_id})
+        echo = next(
+            i
+            for i, f in enumerate(frames)
+            if f["type"] == "message" and f["direction"] == "in" and f["id"].endswith(client_id)
+        )
+        assert ack < echo, (client_id, frames)
+    await ws.close()
+
+
 async def test_binary_frames(chat: Chat) -> None:
     ws, _ = await open_session(chat)
     await ws.send_bytes(b"\xff\xfe\xfd")
