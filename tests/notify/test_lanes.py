@@ -102,6 +102,53 @@ def test_last_leg_only_on_lanes_that_show_the_facility_stage() -> None:
     assert model.estimate(near, elapsed_h=2, deadline_h=30) is not None  # transit time: yes
 
 
+def shipped_order(
+    number: str,
+    *,
+    shipped_at: datetime,
+    delivered_at: datetime | None,
+    placed_at: datetime | None = None,
+    promised_by: date = date(2026, 1, 1),
+    expected_ship_by: date | None = None,
+    phone: str | None = None,
+) -> ShopOrder:
+    """A New York order of one UPS Ground parcel from Oakland (the WEST lane)."""
+    order = ShopOrder(
+        number=number,
+        customer_name="x",
+        email="x@example.com",
+        phone=phone,
+        placed_at=placed_at or shipped_at - timedelta(days=1),
+        status="closed",
+        fulfillment_status="fulfilled",
+        promised_by=promised_by,
+        expected_ship_by=expected_ship_by,
+        total=1.0,
+        currency="USD",
+        ship_city="NYC",
+        ship_postcode="10001",
+        ship_country="US",
+        updated_at=NOW,
+    )
+    order.shipments.append(
+        ShopShipment(
+            carrier="UPS",
+            tracking_number=f"1Z{number}",
+            tracking_url=None,
+            status="delivered" if delivered_at else "in_transit",
+            status_detail=None,
+            reason=None,
+            estimated_delivery=None,
+            service="Ground",
+            origin_region="US-OAK",
+            shipped_at=shipped_at,
+            delivered_at=delivered_at,
+            updated_at=NOW,
+        )
+    )
+    return order
+
+
 async def test_load_takes_the_last_leg_from_the_parcel_stages(db: Database) -> None:
     delivered = NOW - timedelta(days=2)
     stages = [  # (last hub, delivery facility): only a hub before the facility gives a leg
@@ -113,40 +160,11 @@ async def test_load_takes_the_last_leg_from_the_parcel_stages(db: Database) -> N
     async with db.session() as session, session.begin():
         for i, (hub, facility) in enumerate(stages):
             number = f"1ZLEG{i}"
-            order = ShopOrder(
-                number=f"G{i}",
-                customer_name="x",
-                email="x@example.com",
-                phone=None,
-                placed_at=delivered - timedelta(days=3),
-                status="closed",
-                fulfillment_status="fulfilled",
-                promised_by=date(2026, 1, 1),
-                expected_ship_by=None,
-                total=1.0,
-                currency="USD",
-                ship_city="NYC",
-                ship_postcode="10001",
-                ship_country="US",
-                updated_at=NOW,
-            )
-            order.shipments.append(
-                ShopShipment(
-                    carrier="UPS",
-                    tracking_number=number,
-                    tracking_url=None,
-                    status="delivered",
-                    status_detail=None,
-                    reason=None,
-                    estimated_delivery=None,
-                    service="Ground",
-                    origin_region="US-OAK",
-                    shipped_at=delivered - timedelta(hours=50),
-                    delivered_at=delivered,
-                    updated_at=NOW,
+            session.add(
+                shipped_order(
+                    f"LEG{i}", shipped_at=delivered - timedelta(hours=50), delivered_at=delivered
                 )
             )
-            session.add(order)
             session.add(
                 ShipmentState(
                     tracking_number=number,
@@ -175,40 +193,8 @@ async def test_load_learns_from_delivered_parcels_in_the_window(db: Database) ->
     async with db.session() as session, session.begin():
         for i, (days_ago, hours) in enumerate([(7, 30.0), (21, 50.0), (400, 90.0)]):
             delivered = NOW - timedelta(days=days_ago)
-            order = ShopOrder(
-                number=f"L{i}",
-                customer_name="x",
-                email="x@example.com",
-                phone=None,
-                placed_at=delivered - timedelta(days=3),
-                status="closed",
-                fulfillment_status="fulfilled",
-                promised_by=date(2026, 1, 1),
-                expected_ship_by=None,
-                total=1.0,
-                currency="USD",
-                ship_city="NYC",
-                ship_postcode="10001",
-                ship_country="US",
-                updated_at=NOW,
-            )
-            order.shipments.append(
-                ShopShipment(
-                    carrier="UPS",
-                    tracking_number=f"1Z{i}",
-                    tracking_url=None,
-                    status="delivered",
-                    status_detail=None,
-                    reason=None,
-                    estimated_delivery=None,
-                    service="Ground",
-                    origin_region="US-OAK",
-                    shipped_at=delivered - timedelta(hours=hours),
-                    delivered_at=delivered,
-                    updated_at=NOW,
-                )
-            )
-            session.add(order)
+            shipped = delivered - timedelta(hours=hours)
+            session.add(shipped_order(f"L{i}", shipped_at=shipped, delivered_at=delivered))
     model = await load(db, NOW, window_days=120, min_samples=1)
     estimate = model.estimate(WEST, elapsed_h=0, deadline_h=40)
     assert estimate is not None
@@ -239,38 +225,14 @@ async def test_load_learns_fulfilment_from_decided_orders(db: Database) -> None:
     ]
     async with db.session() as session, session.begin():
         for i, (label, delivered, promised_day) in enumerate(cases):
-            order = ShopOrder(
-                number=f"F{i}",
-                customer_name="x",
-                email="x@example.com",
-                phone="+12125550100",
+            order = shipped_order(
+                f"F{i}",
+                shipped_at=label,
+                delivered_at=delivered,
                 placed_at=datetime(2026, 11, 22, 12, tzinfo=UTC),
-                status="open",
-                fulfillment_status="fulfilled",
                 promised_by=date(2026, 11, promised_day),
                 expected_ship_by=ship_by,
-                total=1.0,
-                currency="USD",
-                ship_city="NYC",
-                ship_postcode="10001",
-                ship_country="US",
-                updated_at=NOW,
-            )
-            order.shipments.append(
-                ShopShipment(
-                    carrier="UPS",
-                    tracking_number=f"1ZF{i}",
-                    tracking_url=None,
-                    status="delivered" if delivered else "in_transit",
-                    status_detail=None,
-                    reason=None,
-                    estimated_delivery=None,
-                    service="Ground",
-                    origin_region="US-OAK",
-                    shipped_at=label,
-                    delivered_at=delivered,
-                    updated_at=NOW,
-                )
+                phone="+12125550100",
             )
             session.add(order)
     model = await load(db, NOW, window_days=120, min_samples=1)
