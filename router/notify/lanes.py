@@ -23,11 +23,13 @@ still without a label late on its ship-by day is compared with the orders that w
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -143,7 +145,7 @@ class LaneModel:
     def fulfilment(self, elapsed_h: float) -> Estimate | None:
         """Of the orders that had no label `elapsed_h` working hours into their ship-by day,
         the share that missed their promise; None below `min_samples` such orders."""
-        self._sort()
+        self.prepare()
         waited = self._labels[bisect.bisect_right(self._labels, (elapsed_h, True)) :]
         if len(waited) < self.min_samples:
             return None
@@ -176,7 +178,8 @@ class LaneModel:
                 break
         return self._conditional(self._legs, lane, elapsed_h, deadline_h)
 
-    def _sort(self) -> None:
+    def prepare(self) -> None:
+        """Sort the samples (once, before the first estimate; done in the learning thread)."""
         if not self._sorted:
             for samples in (*self._hours.values(), *self._legs.values()):
                 samples.sort()
@@ -190,7 +193,7 @@ class LaneModel:
         elapsed_h: float,
         deadline_h: float,
     ) -> Estimate | None:
-        self._sort()
+        self.prepare()
         for key in lane.levels():
             hours = table.get(key)
             if not hours:
@@ -229,9 +232,11 @@ async def load(
     min_samples: int,
     default_zone: str = "UTC",
 ) -> LaneModel:
-    """The lanes of the parcels delivered in the last `window_days`."""
+    """The lanes of the parcels delivered in the last `window_days`, and the fulfilment of
+    the orders placed in it. The rows are read here; the model is built in a worker thread,
+    so a large history does not hold up the event loop (and the other roles on it)."""
     since = now - timedelta(days=window_days)
-    statement = (
+    transit = (
         select(
             ShopShipment.carrier,
             ShopShipment.service,
@@ -252,27 +257,7 @@ async def load(
             ShopShipment.delivered_at <= now,
         )
     )
-    async with db.session() as session:
-        rows = (await session.execute(statement)).all()
-    model = LaneModel(min_samples=min_samples)
-    for carrier, service, origin, shipped, delivered, country, postcode, hub, facility in rows:
-        if shipped is None or delivered is None or delivered <= shipped:
-            continue  # a data error: not a transit time
-        lane = Lane(carrier, service, origin, destination_region(country, postcode))
-        leg = None
-        if hub is not None and facility is not None and hub < facility < delivered:
-            leg = business_hours(hub, delivered, country)
-        model.add(lane, business_hours(shipped, delivered, country), leg)
-    await _load_fulfilment(db, model, now, since, default_zone)
-    return model
-
-
-async def _load_fulfilment(
-    db: Database, model: LaneModel, now: datetime, since: datetime, default_zone: str
-) -> None:
-    """Label times of the orders placed since `since` whose promise has been decided: the
-    parcel came, or the promised day is over."""
-    statement = (
+    labels = (
         select(
             ShopOrder.id,
             ShopOrder.expected_ship_by,
@@ -294,7 +279,31 @@ async def _load_fulfilment(
         .order_by(ShopOrder.id)
     )
     async with db.session() as session:
-        rows = (await session.execute(statement)).all()
+        transit_rows = (await session.execute(transit)).all()
+        label_rows = (await session.execute(labels)).all()
+    model = LaneModel(min_samples=min_samples)
+    await asyncio.to_thread(_learn_transit, model, transit_rows)
+    await asyncio.to_thread(_learn_fulfilment, model, label_rows, now, default_zone)
+    return model
+
+
+def _learn_transit(model: LaneModel, rows: Sequence[Sequence[Any]]) -> None:
+    for carrier, service, origin, shipped, delivered, country, postcode, hub, facility in rows:
+        if shipped is None or delivered is None or delivered <= shipped:
+            continue  # a data error: not a transit time
+        lane = Lane(carrier, service, origin, destination_region(country, postcode))
+        leg = None
+        if hub is not None and facility is not None and hub < facility < delivered:
+            leg = business_hours(hub, delivered, country)
+        model.add(lane, business_hours(shipped, delivered, country), leg)
+    model.prepare()
+
+
+def _learn_fulfilment(
+    model: LaneModel, rows: Sequence[Sequence[Any]], now: datetime, default_zone: str
+) -> None:
+    """Label times of the orders whose promise has been decided: the parcel came, or the
+    promised day is over."""
     orders: dict[int, _Fulfilled] = {}
     for order_id, ship_by, promised, phone, country, postcode, shipped, delivered in rows:
         if ship_by is None or promised is None or shipped is None:
@@ -315,6 +324,7 @@ async def _load_fulfilment(
             continue  # still on its way, in time: its outcome is not known yet
         hours = business_hours(fulfilment_start(order.ship_by), order.labelled, order.country)
         model.add_fulfilment(hours, late=arrived is None or arrived >= order.deadline)
+    model.prepare()
 
 
 @dataclass
