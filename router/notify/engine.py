@@ -172,7 +172,13 @@ class Notifier:
             now=now,
             zone=self._zone(tracked),
             cfg=self.cfg,
-            lost_after=policy.lost_after_business_days if policy.offers else None,
+            # The silence notice promises "we'll get in touch" on the lost day only when the
+            # shop offers remedies and the lost notice that keeps that promise is enabled.
+            lost_after=(
+                policy.lost_after_business_days
+                if policy.offers and "lost" in self.cfg.kinds
+                else None
+            ),
         )
         return [f for f in found if f.kind in self.cfg.kinds]
 

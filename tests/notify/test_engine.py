@@ -332,6 +332,21 @@ async def test_silence_names_the_day_it_counts_as_lost_and_then_offers_a_remedy(
     assert len(rig.outbox.sent) == 2  # once per kind
 
 
+async def test_without_the_lost_notice_silence_promises_no_day(db: Database) -> None:
+    kinds = [k for k in NotifySettings().kinds if k != "lost"]
+    rig = await make_rig(db, kinds=kinds)
+    try:
+        await add_order(rig.db, shipped_at=NOW - timedelta(days=7))
+        await rig.tick()
+        (stale,) = rig.outbox.sent
+        assert "hasn't moved by" not in stale.text
+        rig.clock.advance(6 * 86400)
+        await rig.tick()
+        assert [k for k, _, _ in await rig.ledger()] == ["stale"]
+    finally:
+        await rig.bus.stop()
+
+
 async def test_edd_past_the_promise(rig: Rig) -> None:
     await add_order(rig.db)
     await rig.update(S.IN_TRANSIT, NOW - timedelta(hours=1), estimated_delivery=date(2026, 12, 1))
