@@ -127,6 +127,8 @@ class LaneModel:
     _hours: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
     _legs: dict[tuple[str, ...], list[float]] = field(default_factory=dict)
     _labels: list[tuple[float, bool]] = field(default_factory=list)  # (hours, missed promise)
+    _label_hours: list[float] = field(default_factory=list)  # sorted, from _labels
+    _late_from: list[int] = field(default_factory=lambda: [0])
     _sorted: bool = True
 
     def add(self, lane: Lane, hours: float, last_leg: float | None = None) -> None:
@@ -146,11 +148,12 @@ class LaneModel:
         """Of the orders that had no label `elapsed_h` working hours into their ship-by day,
         the share that missed their promise; None below `min_samples` such orders."""
         self.prepare()
-        waited = self._labels[bisect.bisect_right(self._labels, (elapsed_h, True)) :]
-        if len(waited) < self.min_samples:
+        start = bisect.bisect_right(self._label_hours, elapsed_h)
+        waited = len(self._label_hours) - start
+        if waited < self.min_samples:
             return None
-        late = sum(1 for _, missed in waited if missed)
-        return Estimate(late / len(waited), len(waited), "shop", _median([h for h, _ in waited]))
+        late = self._late_from[start]
+        return Estimate(late / waited, waited, "shop", _median(self._label_hours, start))
 
     @classmethod
     def of(cls, samples: Iterable[tuple[Lane, float]], min_samples: int = 20) -> LaneModel:
@@ -184,6 +187,11 @@ class LaneModel:
             for samples in (*self._hours.values(), *self._legs.values()):
                 samples.sort()
             self._labels.sort()
+            self._label_hours = [hours for hours, _ in self._labels]
+            # _late_from[i]: how many of the labels from i on missed their promise
+            self._late_from = [0] * (len(self._labels) + 1)
+            for i in range(len(self._labels) - 1, -1, -1):
+                self._late_from[i] = self._late_from[i + 1] + self._labels[i][1]
             self._sorted = True
 
     def _conditional(
@@ -198,11 +206,12 @@ class LaneModel:
             hours = table.get(key)
             if not hours:
                 continue
-            longer = _after(hours, elapsed_h)
-            if len(longer) < self.min_samples:
+            start = bisect.bisect_right(hours, elapsed_h)
+            longer = len(hours) - start
+            if longer < self.min_samples:
                 continue
-            late = len(_after(longer, deadline_h))
-            return Estimate(late / len(longer), len(longer), key[0], _median(longer))
+            late = len(hours) - max(start, bisect.bisect_right(hours, deadline_h))
+            return Estimate(late / longer, longer, key[0], _median(hours, start))
         return None
 
 
@@ -212,14 +221,12 @@ def fulfilment_start(ship_by: date) -> datetime:
     return datetime.combine(ship_by, time(0), tzinfo=UTC)
 
 
-def _after(sorted_hours: Sequence[float], threshold: float) -> Sequence[float]:
-    """The transit times strictly longer than `threshold` (the list is sorted)."""
-    return sorted_hours[bisect.bisect_right(sorted_hours, threshold) :]
-
-
-def _median(values: Sequence[float]) -> float:
-    middle = len(values) // 2
-    if len(values) % 2:
+def _median(values: Sequence[float], start: int = 0) -> float:
+    """The median of the sorted `values[start:]`, without copying them: the estimates run
+    for every parcel on every tick, over histories of any size."""
+    size = len(values) - start
+    middle = start + size // 2
+    if size % 2:
         return values[middle]
     return (values[middle - 1] + values[middle]) / 2
 
