@@ -16,9 +16,11 @@ from aiohttp.test_utils import TestServer
 from router.bus import RetryPolicy
 from router.bus.memory import MemoryBus
 from router.errors import Unavailable
-from router.events import InboundMessage
+from router.events import InboundMessage, OutboundMessage, Party
 from router.ingest import Ingest
 from router.settings import KafkaSettings
+from router.store import repo
+from router.store.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST_RETRY = RetryPolicy(max_attempts=3, initial_backoff=0.01, max_backoff=0.05)
@@ -103,3 +105,30 @@ class RecordingIngest(Ingest):
 
 def unique_prefix() -> str:
     return f"test{uuid.uuid4().hex[:10]}."
+
+
+async def sent_reply(
+    db: Database,
+    *,
+    channel: str,
+    provider: str,
+    conversation_key: str,
+    recipient: str,
+    provider_message_id: str,
+    now: datetime,
+) -> OutboundMessage:
+    """A reply dispatch has sent through `provider` (its delivery record), for the tests of
+    delivery receipts and status callbacks."""
+    outbound = OutboundMessage(
+        event_id=f"reply:{provider}:{provider_message_id}",
+        occurred_at=now,
+        conversation_key=conversation_key,
+        channel=channel,
+        provider=provider,
+        recipient=Party(id=recipient),
+        text="On its way",
+    )
+    await repo.record_delivery(
+        db, "dispatch", outbound, provider_message_id=provider_message_id, now=now
+    )
+    return outbound

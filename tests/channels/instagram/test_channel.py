@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from channels.instagram import InstagramChannel
 from router.dispatch import SendFailed
-from router.events import InboundMessage, OutboundMessage, Party
-from router.store import channel_state, repo
+from router.events import InboundMessage, Party
+from router.store import channel_state
 from router.store.db import Database
 from router.store.models import Delivery
 from tests.channels.fuzzing import json_trees
@@ -46,6 +46,7 @@ from tests.channels.meta.messaging_samples import (
     message,
     webhook,
 )
+from tests.helpers import sent_reply
 
 AT = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 ROUTE = {"account_id": IG_ACCOUNT_ID, "igsid": IGSID}
@@ -148,16 +149,15 @@ async def test_read_receipts_name_the_message(
     served: Served, session: aiohttp.ClientSession
 ) -> None:
     db = served.rig.ctx.db
-    sent = OutboundMessage(
-        event_id="reply:instagram_messaging:m_1",
-        occurred_at=NOW,
-        conversation_key=f"instagram:{IG_ACCOUNT_ID}:{IGSID}",
+    sent = await sent_reply(
+        db,
         channel="instagram",
         provider="instagram_messaging",
-        recipient=Party(id=IGSID),
-        text="On its way",
+        conversation_key=f"instagram:{IG_ACCOUNT_ID}:{IGSID}",
+        recipient=IGSID,
+        provider_message_id="m_out1",
+        now=NOW,
     )
-    await repo.record_delivery(db, "dispatch", sent, provider_message_id="m_out1", now=NOW)
     read = event("read", {"mid": "m_out1"}, user=IGSID, page=IG_ACCOUNT_ID, ts=T0_MS + 7000)
     await post(session, served.url, ig(read))
     async with db.session() as s:

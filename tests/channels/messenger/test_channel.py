@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from channels.base import ChannelDisabled
 from channels.messenger import MessengerChannel
-from router.events import Attachment, InboundMessage, OutboundMessage, Party
-from router.store import channel_state, repo
+from router.events import Attachment, InboundMessage, Party
+from router.store import channel_state
 from router.store.db import Database
 from router.store.models import Delivery
 from tests.channels.fuzzing import check_answer, json_trees
@@ -42,6 +42,7 @@ from tests.channels.meta.messaging_samples import (
     message,
     webhook,
 )
+from tests.helpers import sent_reply
 
 CONFIG = {"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN, "access_token": ACCESS_TOKEN}
 AT = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
@@ -173,16 +174,15 @@ async def test_deliveries_update_the_delivery_record(
     served: Served, session: aiohttp.ClientSession
 ) -> None:
     db = served.rig.ctx.db
-    outbound = OutboundMessage(
-        event_id="reply:messenger_platform:m_1",
-        occurred_at=NOW,
-        conversation_key=f"messenger:{PAGE_ID}:{PSID}",
+    outbound = await sent_reply(
+        db,
         channel="messenger",
         provider="messenger_platform",
-        recipient=Party(id=PSID),
-        text="On its way",
+        conversation_key=f"messenger:{PAGE_ID}:{PSID}",
+        recipient=PSID,
+        provider_message_id="m_out1",
+        now=NOW,
     )
-    await repo.record_delivery(db, "dispatch", outbound, provider_message_id="m_out1", now=NOW)
     payload = webhook(entry(event("delivery", {"mids": ["m_out1"], "watermark": T0_MS + 5000})))
     assert await post(session, served.url, payload) == (200, {"status": "ok", "accepted": 0})
     async with db.session() as s:

@@ -21,11 +21,12 @@ from router.app import Service
 from router.bus import Record
 from router.bus import topics as t
 from router.bus.codec import decode_as
-from router.events import InboundMessage, OutboundMessage, Party
+from router.events import InboundMessage, Party
 from router.settings import Settings
-from router.store import channel_state, repo
+from router.store import channel_state
 from router.store.models import Delivery
 from tests.channels.sms.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, SERVICE_SID
+from tests.helpers import sent_reply
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 CUSTOMER = "+14155550134"
@@ -414,16 +415,15 @@ async def test_with_twilio_answering_keywords_we_only_store_them(make_sms: SmsFa
 async def test_status_callbacks_update_the_delivery(sms_channel: Sms) -> None:
     db = sms_channel.service.db
     sent_sid = "SM" + "9" * 32
-    outbound = OutboundMessage(
-        event_id="reply:twilio:x",
-        occurred_at=NOW,
-        conversation_key=f"sms:{CUSTOMER}:{FROM_NUMBER}",
+    await sent_reply(
+        db,
         channel="sms",
         provider="twilio",
-        recipient=Party(id=CUSTOMER),
-        text="On its way",
+        conversation_key=f"sms:{CUSTOMER}:{FROM_NUMBER}",
+        recipient=CUSTOMER,
+        provider_message_id=sent_sid,
+        now=NOW,
     )
-    await repo.record_delivery(db, "dispatch", outbound, provider_message_id=sent_sid, now=NOW)
     callback = {
         "SmsSid": sent_sid,
         "SmsStatus": "undelivered",

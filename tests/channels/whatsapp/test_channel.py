@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from channels.base import ChannelDisabled
 from channels.meta.signature import sign
 from channels.whatsapp import WhatsAppChannel
-from router.events import OutboundMessage, Party
-from router.store import channel_state, repo
+from router.store import channel_state
 from router.store.db import Database
 from router.store.models import Delivery
 from tests.channels.fuzzing import check_answer, json_leaves, json_trees
@@ -41,6 +40,7 @@ from tests.channels.whatsapp.samples import (
     text_message,
     value,
 )
+from tests.helpers import sent_reply
 
 CONFIG = {"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN, "access_token": ACCESS_TOKEN}
 
@@ -121,16 +121,15 @@ async def test_statuses_update_the_delivery_record(
     served: Served, session: aiohttp.ClientSession
 ) -> None:
     db = served.rig.ctx.db
-    outbound = OutboundMessage(
-        event_id="reply:whatsapp_cloud:wamid.1",
-        occurred_at=NOW,
-        conversation_key=f"whatsapp:{PHONE_NUMBER_ID}:{WA_ID}",
+    outbound = await sent_reply(
+        db,
         channel="whatsapp",
         provider="whatsapp_cloud",
-        recipient=Party(id=WA_ID),
-        text="On its way",
+        conversation_key=f"whatsapp:{PHONE_NUMBER_ID}:{WA_ID}",
+        recipient=WA_ID,
+        provider_message_id="wamid.OUT",
+        now=NOW,
     )
-    await repo.record_delivery(db, "dispatch", outbound, provider_message_id="wamid.OUT", now=NOW)
     # read overtakes delivered in the same second: read stays
     statuses = [status("wamid.OUT", "read", ts=T0 + 9), status("wamid.OUT", "delivered", ts=T0 + 9)]
     assert await post(session, served.url, notification(value(statuses=statuses))) == (
