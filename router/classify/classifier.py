@@ -19,7 +19,7 @@ import numpy as np
 
 from router.classify.base import Result
 from router.classify.entities import EntityExtractor
-from router.classify.features import NGRAM_SIZES, Prepared, analyze, prepare
+from router.classify.features import NGRAM_SIZES, PLACEHOLDERS, Prepared, analyze, prepare
 from router.classify.language import LanguageModel, detect_words
 from router.classify.model import IntentModel
 from router.classify.signals import signals
@@ -27,6 +27,9 @@ from router.events import Entities
 
 MODEL_PATH = Path(str(resources.files("router.classify") / "model" / "intent.npz"))
 MAX_TEXT_CHARS = 20_000  # entities and language look at this much; the model at less
+# A message that is nothing but an order or tracking number ("#1001 alice@example.com") gives
+# the model no words to weigh; in a shop's inbox it asks about that order.
+BARE_REFERENCE_CONFIDENCE = 0.9
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
@@ -97,6 +100,9 @@ class ModelClassifier:
     ) -> Result:
         reading = read(text, self.extractor, expect_order=expect_order, sizes=self.sizes)
         probs, p_wismo = self.model.predict(reading.text_features, reading.cues)
+        if _bare_reference(text, reading.entities):
+            p_wismo = max(p_wismo, BARE_REFERENCE_CONFIDENCE)
+            probs = np.where(np.array(self.model.classes) == "wismo.status", 1.0, 0.0)
         is_wismo = p_wismo >= self.wismo_threshold
         group = self._wismo if is_wismo else self._other
         intent = self.model.classes[int(group[int(np.argmax(probs[group]))])]
@@ -108,6 +114,15 @@ class ModelClassifier:
             language=detect_words(reading.prepared.tokens, hint=language_hint, model=self.language),
             entities=reading.entities,
         )
+
+
+def _bare_reference(text: str, entities: Entities) -> bool:
+    references = [*entities.order_numbers, *(t.number for t in entities.tracking_numbers)]
+    if not references:
+        return False
+    for reference in references:  # "1ZXK3DEG…" would otherwise leave the words "zxk", "deg"
+        text = re.sub(re.escape(reference), " ", text, flags=re.IGNORECASE)
+    return not any(t.isalpha() and t not in PLACEHOLDERS for t in prepare(text).tokens)
 
 
 @functools.lru_cache(maxsize=4)

@@ -121,6 +121,41 @@ def test_expect_order_reads_a_bare_number(classifier: ModelClassifier) -> None:
     assert classifier.classify("1001", expect_order=True).entities.order_numbers == ["1001"]
 
 
+def _always(intent: str, p_wismo: float) -> ModelClassifier:
+    """A model with no features: every message gets `intent`, and P(WISMO) = `p_wismo`."""
+    classes = tuple(sorted(INTENTS))
+    intercept = np.array([5.0 if c == intent else 0.0 for c in classes] + [0.0], np.float32)
+    intercept[-1] = np.log(p_wismo / (1 - p_wismo))
+    model = IntentModel(
+        vocabulary={},
+        idf=np.zeros(0, np.float32),
+        cue_vocabulary={},
+        weights=np.zeros((0, len(classes) + 1), np.float32),
+        intercept=intercept,
+        classes=classes,
+        temperature=1.0,
+        wismo_temperature=1.0,
+        metadata={},
+    )
+    return ModelClassifier(model)
+
+
+@pytest.mark.parametrize(
+    "text", ["#1001 alice@example.com", "#1001", "1001 +1 415 555 0132", "1ZXK3DEG0359083017"]
+)
+def test_a_bare_order_or_tracking_number_asks_about_that_order(text: str) -> None:
+    result = _always("payment_billing", 0.2).classify(text, expect_order=True)
+    assert (result.wismo, result.intent, result.confidence) == (True, "wismo.status", 0.9)
+
+
+@pytest.mark.parametrize(
+    "text", ["ok #1001", "invoice #1001", "alice@example.com", "10-4", "👍", ""]
+)
+def test_words_or_no_reference_leave_the_reading_to_the_model(text: str) -> None:
+    result = _always("payment_billing", 0.2).classify(text, expect_order=True)
+    assert (result.wismo, result.intent) == (False, "payment_billing")
+
+
 def test_short_message_follows_the_hint(classifier: ModelClassifier) -> None:
     assert classifier.classify("ok", language_hint="fr-CA").language == "fr"
     assert classifier.classify("ok").language == "en"

@@ -22,6 +22,7 @@ from router.classify.language import LanguageModel
 from router.classify.model import IntentModel
 from router.classify.train import (
     CAPS,
+    PUBLIC_WEIGHT,
     SEED,
     Example,
     augment,
@@ -354,7 +355,7 @@ def test_metadata_records_the_settings(trained: TrainRun) -> None:
     assert metadata["caps"] == CAPS
     assert metadata["c"] == 4.0
     assert metadata["c_wismo"] == 1.0
-    assert metadata["public_weight"] == 1.0
+    assert metadata["public_weight"] == PUBLIC_WEIGHT
     assert set(metadata["holdout_wismo"]) == {"precision", "recall", "f1"}
     assert 0.3 <= metadata["temperature"] <= 4.0
     assert 0.3 <= metadata["wismo_temperature"] <= 4.0
