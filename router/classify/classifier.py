@@ -84,6 +84,9 @@ class ModelClassifier:
             [i for i in range(len(model.classes)) if i not in set(wismo)], dtype=np.int64
         )
         self.wismo_threshold = float(model.metadata.get("wismo_threshold", 0.5))
+        self._bare_reference_probs = np.array(
+            [c == "wismo.status" for c in model.classes], dtype=np.float32
+        )
         self.sizes = tuple(int(n) for n in model.metadata.get("ngram_sizes", NGRAM_SIZES))
 
     @classmethod
@@ -102,7 +105,7 @@ class ModelClassifier:
         probs, p_wismo = self.model.predict(reading.text_features, reading.cues)
         if _bare_reference(text, reading.entities):
             p_wismo = max(p_wismo, BARE_REFERENCE_CONFIDENCE)
-            probs = np.where(np.array(self.model.classes) == "wismo.status", 1.0, 0.0)
+            probs = self._bare_reference_probs
         is_wismo = p_wismo >= self.wismo_threshold
         group = self._wismo if is_wismo else self._other
         intent = self.model.classes[int(group[int(np.argmax(probs[group]))])]
@@ -120,6 +123,7 @@ def _bare_reference(text: str, entities: Entities) -> bool:
     references = [*entities.order_numbers, *(t.number for t in entities.tracking_numbers)]
     if not references:
         return False
+    text = clean(text)
     for reference in references:  # "1ZXK3DEG…" would otherwise leave the words "zxk", "deg"
         text = re.sub(re.escape(reference), " ", text, flags=re.IGNORECASE)
     return not any(t.isalpha() and t not in PLACEHOLDERS for t in prepare(text).tokens)
