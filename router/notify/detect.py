@@ -24,22 +24,11 @@ from router.notify.lanes import (
 from router.notify.quiet import promise_deadline as promise_deadline
 from router.resolve.reasoning import add_business_days, business_days_between
 from router.settings import NotifySettings
+from router.tracking.status import DELAY_REASONS
 
 S = ShipmentStatus
 FINISHED = frozenset({S.DELIVERED, S.CANCELLED, S.EXPIRED, S.FAILURE, S.RETURN_TO_SENDER})
 MOVING = frozenset({S.PRE_TRANSIT, S.IN_TRANSIT, S.UNKNOWN, S.OUT_FOR_DELIVERY})
-# An in-transit scan that carries one of these reasons is the carrier reporting a problem,
-# even though the parcel's status is still "in transit" (UPS "Delay: weather", …).
-DELAY_REASONS = frozenset(
-    {
-        "delayed_customs",
-        "delayed_weather",
-        "delayed_carrier",
-        "held_for_payment",
-        "documents_missing",
-        "address_issue",
-    }
-)
 EVENT_KINDS = {
     S.EXCEPTION: "exception",
     S.ATTEMPT_FAILED: "attempt_failed",
@@ -112,6 +101,8 @@ def detect(
         days=cfg.max_event_age_days
     )
     kind = EVENT_KINDS.get(parcel.status)
+    # An in-transit scan with a delay reason is the carrier reporting a problem, even though
+    # the status is still "in transit" (UPS "Delay: weather", …).
     if kind is None and parcel.status in MOVING and parcel.reason in DELAY_REASONS:
         kind = "exception"
     if kind is not None and recent:

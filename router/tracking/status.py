@@ -37,6 +37,7 @@ from router.events import ShipmentStatus, TrackingUpdate
 from router.tracking.base import TrackingEvent, TrackingInfo
 
 __all__ = [
+    "DELAY_REASONS",
     "DELIVERY_FACILITY",
     "REASONS",
     "SOURCES",
@@ -57,7 +58,7 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-REASONS: frozenset[str] = frozenset(
+DELAY_REASONS: frozenset[str] = frozenset(
     {
         "delayed_customs",
         "delayed_weather",
@@ -65,13 +66,16 @@ REASONS: frozenset[str] = frozenset(
         "held_for_payment",
         "documents_missing",
         "address_issue",
-        "refused",
-        "unclaimed",
-        "lost",
-        "damaged",
-        "tracking_error",
     }
 )
+"""The reasons that hold a parcel up without ending its journey."""
+REASONS: frozenset[str] = DELAY_REASONS | {
+    "refused",
+    "unclaimed",
+    "lost",
+    "damaged",
+    "tracking_error",
+}
 """The short list of reasons in tracking-status.md; the crosswalk may use no other."""
 
 SOURCES: frozenset[str] = frozenset({"easypost", "aftership", "shippo", "trackingmore", "shopify"})
