@@ -22,10 +22,14 @@ from router.classify.language import LanguageModel
 from router.classify.model import IntentModel
 from router.classify.train import (
     CAPS,
+    NB_POWER,
+    NB_SMOOTHING,
     PUBLIC_WEIGHT,
     SEED,
     Example,
     augment,
+    fit_wismo_head,
+    nb_scale,
     project_examples,
     public_examples,
     surface,
@@ -335,6 +339,58 @@ def test_augment_and_surface_are_seeded() -> None:
     assert surface("Hello, World.", random.Random(3)) == surface("Hello, World.", random.Random(3))
 
 
+def test_nb_scale_weighs_features_by_how_unevenly_they_split_the_classes() -> None:
+    from scipy.sparse import csr_matrix
+
+    # Columns: "parcel" (WISMO rows only), "the" (everywhere), "refund" (other rows only),
+    # "late" (once on each side, but the WISMO row weighs 3). Values are TF-IDF-like:
+    # only presence counts.
+    matrix = csr_matrix(
+        np.array(
+            [
+                [0.7, 0.2, 0.0, 0.5],
+                [0.9, 0.4, 0.0, 0.0],
+                [0.0, 0.3, 0.8, 0.6],
+                [0.0, 0.1, 0.6, 0.0],
+            ]
+        )
+    )
+    positive = np.array([True, True, False, False])
+    weights = np.array([3.0, 1.0, 1.0, 1.0])
+    scale = nb_scale(matrix, positive, weights)
+    pos = np.array([4.0, 4.0, 0.0, 3.0]) + NB_SMOOTHING
+    neg = np.array([0.0, 2.0, 2.0, 1.0]) + NB_SMOOTHING
+    ratio = np.log((pos / pos.sum()) / (neg / neg.sum()))
+    assert scale == pytest.approx(np.abs(ratio) ** NB_POWER)
+    # Class-specific words get the largest scale, the evenly spread word the smallest.
+    assert scale[0] > scale[1]
+    assert scale[2] > scale[1]
+    assert np.all(scale >= 0)
+    assert matrix[0, 0] == pytest.approx(0.7)  # the input is not changed
+
+
+def test_the_wismo_head_scores_plain_features_as_the_scaled_fit_does() -> None:
+    from scipy.sparse import csr_matrix, diags
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(0)
+    dense = rng.random((40, 6)) * (rng.random((40, 6)) < 0.5)
+    positive = dense[:, 0] + dense[:, 1] > dense[:, 2] + dense[:, 3]
+    weights = np.where(positive, 3.0, 1.0)
+    matrix = csr_matrix(dense)
+    head = fit_wismo_head(matrix, positive, weights, 1.0, text_columns=4)
+    scale = nb_scale(matrix, positive, weights)
+    scale[4:] = 1.0  # the last two columns stand for cues: not scaled
+    reference = LogisticRegression(C=1.0, max_iter=3000).fit(
+        matrix @ diags(scale), positive, sample_weight=weights
+    )
+    scaled = reference.decision_function(matrix @ diags(scale))
+    # Plain features in, the scaled fit's scores out: the scale lives in the weights.
+    assert head.decision_function(matrix) == pytest.approx(scaled, rel=1e-6)
+    plain = LogisticRegression(C=1.0, max_iter=3000).fit(matrix, positive, sample_weight=weights)
+    assert not np.allclose(plain.decision_function(matrix), scaled)
+
+
 # --- training ----------------------------------------------------------------------------------
 
 
@@ -356,6 +412,7 @@ def test_metadata_records_the_settings(trained: TrainRun) -> None:
     assert metadata["c"] == 4.0
     assert metadata["c_wismo"] == 1.0
     assert metadata["public_weight"] == PUBLIC_WEIGHT
+    assert metadata["nb_power"] == NB_POWER
     assert set(metadata["holdout_wismo"]) == {"precision", "recall", "f1"}
     assert 0.3 <= metadata["temperature"] <= 4.0
     assert 0.3 <= metadata["wismo_temperature"] <= 4.0
