@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,25 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--public", type=Path, default=Path("../shared/data/public"), help="public datasets"
     )
-    train.add_argument("--out", type=Path, default=MODEL_PATH, help="where to write the model")
+    train.add_argument(
+        "--out", type=Path, help="where to write the model (default: the shipped one)"
+    )
+    train.add_argument(
+        "--own",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="your own labelled messages (JSONL from export-decisions, labels filled in)",
+    )
+
+    export = sub.add_parser(
+        "export-decisions", help="customer messages and their decisions as JSONL, to label"
+    )
+    export.add_argument("--config", help="TOML settings file (also WISMO_CONFIG_FILE)")
+    export.add_argument("--since", type=_moment, help="decided at or after (ISO 8601)")
+    export.add_argument("--until", type=_moment, help="decided before (ISO 8601)")
+    export.add_argument("--limit", type=_count(1), default=1000, help="at most this many rows")
+    export.add_argument("--oldest-first", action="store_true", help="by time, not least sure first")
 
     simulate = sub.add_parser(
         "simulate", help="a synthetic shop through the real service, with and without notices"
@@ -86,6 +105,15 @@ def parser() -> argparse.ArgumentParser:
         "--chart", default="docs/simulation.svg", help="SVG chart of contacts per day ('': none)"
     )
     return top
+
+
+def _moment(value: str) -> datetime:
+    """An ISO 8601 time; one without a zone is UTC."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _count(least: int) -> Callable[[str], int]:
@@ -114,7 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "eval-extraction":
         return _eval_extraction(args)
     if args.command == "train":
-        return _train(args.public, args.out)
+        return _train(args.public, args.out, args.own)
+    if args.command == "export-decisions":
+        return asyncio.run(_export_decisions(args))
     if args.command == "simulate":
         return _simulate(args)
     return _demo_orders()
@@ -274,15 +304,54 @@ def _eval_extraction(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(public: Path, out: Path) -> int:
+def _train(public: Path, out: Path | None, own: list[Path]) -> int:
     from router.classify.train import train
 
+    if own and out is None:  # the shipped model stays what the project trained
+        print("--own trains your own model: say where with --out", file=sys.stderr)
+        return 2
+    out = out or MODEL_PATH
     if not public.is_dir():
         print(f"public data folder not found: {public} (pass --public)", file=sys.stderr)
         return 2
-    report = train(public, out=out)
+    for path in own:
+        if not path.is_file():
+            print(f"no such file: {path}", file=sys.stderr)
+            return 2
+    try:
+        report = train(public, out=out, own=own)
+    except ValueError as error:  # a wrong row in an --own file
+        print(str(error), file=sys.stderr)
+        return 2
     print(json.dumps(report, indent=2))
     print(f"wrote {out}")
+    return 0
+
+
+async def _export_decisions(args: argparse.Namespace) -> int:
+    """One JSONL row per customer message, `wismo` and `intent` left null for a person."""
+    from sqlalchemy.exc import DBAPIError
+
+    from router.store.db import Database
+    from router.store.repo import decisions_to_label
+
+    settings = load(args.config)
+    db = Database(settings.database.url)
+    try:
+        rows = await decisions_to_label(
+            db,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+            least_sure_first=not args.oldest_first,
+        )
+    except DBAPIError as error:
+        print(f"cannot read decisions from the database: {error.orig}", file=sys.stderr)
+        return 2
+    finally:
+        await db.close()
+    for row in rows:
+        print(row.model_dump_json(exclude_none=False))
     return 0
 
 

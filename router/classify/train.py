@@ -1,4 +1,5 @@
-"""`wismo train`: build the intent model from public data plus the project's own examples.
+"""`wismo train`: build the intent model from public data plus the project's own examples
+(and, with `--own`, a shop's own labelled messages).
 
 Reproducible: a fixed seed, sorted inputs, and the same code path every time. Never reads
 data/real (evaluation only). Public datasets are capped per intent so their tidy templates do
@@ -13,17 +14,19 @@ import random
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from router.classify.base import INTENTS
 from router.classify.classifier import read
 from router.classify.entities import EntityExtractor
+from router.classify.labels import LabelRow
 from router.classify.language import train_language
 from router.classify.model import IntentModel
 
@@ -95,6 +98,9 @@ PUBLIC_WEIGHT = 3.0
 # validation split over three seeds (docs/classifier.md).
 NB_POWER = 0.25
 NB_SMOOTHING = 1.0
+# A shop's own labelled message (`--own`) weighs as much as a project row, and gets no noisy
+# copies: it is already the real thing.
+OWN_WEIGHT = 3.0
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,28 @@ def project_examples(folder: Path | None = None) -> list[Example]:
             examples.append(
                 Example(row["text"], row["intent"], f"project/{path.stem}", 3.0, row["lang"])
             )
+    return examples
+
+
+def own_examples(paths: Sequence[Path]) -> list[Example]:
+    """A shop's own messages, labelled by its people (router/classify/labels.py). Rows not
+    labelled yet are skipped; a row that is wrong stops the run, naming file and line."""
+    examples = []
+    for path in paths:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = LabelRow.model_validate_json(line)
+                except ValidationError as error:
+                    problem = error.errors()[0]["msg"]
+                    raise ValueError(f"{path.name}:{number}: {problem}") from None
+                label = row.label()
+                if label is not None:
+                    examples.append(
+                        Example(row.text, label, f"own/{path.stem}", OWN_WEIGHT, row.language or "")
+                    )
     return examples
 
 
@@ -240,6 +268,7 @@ def train(
     public_weight: float = PUBLIC_WEIGHT,
     caps: dict[str, int] | None = None,
     project: Path | None = None,
+    own: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Fit, calibrate on a held-out tenth, refit on everything, save; returns a report."""
     from scipy.sparse import hstack
@@ -248,7 +277,8 @@ def train(
 
     started = time.perf_counter()
     rng = random.Random(seed)
-    own = project_examples(project)
+    written = project_examples(project)
+    shop = own_examples(own)  # first: a wrong row stops the run before any work
     public_rows = [
         Example(
             surface(e.text, rng) if rng.random() < 0.5 else e.text,
@@ -258,8 +288,9 @@ def train(
         )
         for e in public_examples(public, rng, caps)
     ]
-    examples = public_rows + own
-    examples += [augment(e, rng) for e in own for _ in range(2)]
+    examples = public_rows + written
+    examples += [augment(e, rng) for e in written for _ in range(2)]
+    examples += shop
     rng.shuffle(examples)
     holdout = {i for i in range(len(examples)) if i % 10 == 0}
     train_set = [e for i, e in enumerate(examples) if i not in holdout]
@@ -341,7 +372,7 @@ def train(
     out.parent.mkdir(parents=True, exist_ok=True)
     artifact.save(out)
     by_language: dict[str, list[str]] = defaultdict(list)
-    for e in own + public_rows[:4000]:
+    for e in written + public_rows[:4000]:
         by_language[e.lang].append(e.text)
     train_language(by_language).save(out.parent / "language.npz")
     metadata["seconds"] = round(time.perf_counter() - started, 1)

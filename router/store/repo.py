@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.classify.labels import LabelRow, Predicted
 from router.events import Decision, InboundMessage, OutboundMessage
 from router.store.db import Database
 from router.store.models import (
@@ -230,6 +231,44 @@ async def last_decision(db: Database, conversation_key: str, since: datetime) ->
     async with db.session() as session:
         payload = (await session.execute(query)).scalar_one_or_none()
     return None if payload is None else Decision.model_validate(payload)
+
+
+async def decisions_to_label(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 1000,
+    least_sure_first: bool = True,
+) -> list[LabelRow]:
+    """Customer messages with what was decided about them, for people to label (`wismo
+    export-decisions`). Least sure first by default: those teach a model the most."""
+    query = (
+        select(Message.text, Message.channel, DecisionRow)
+        .join(Message, Message.event_id == DecisionRow.inbound_id)
+        .where(Message.direction == "in")
+    )
+    if since is not None:
+        query = query.where(DecisionRow.decided_at >= since)
+    if until is not None:
+        query = query.where(DecisionRow.decided_at < until)
+    order = (DecisionRow.confidence,) if least_sure_first else ()
+    query = query.order_by(*order, DecisionRow.decided_at, DecisionRow.id).limit(limit)
+    async with db.session() as session:
+        rows = (await session.execute(query)).all()
+    return [
+        LabelRow(
+            text=text,
+            language=row.language,
+            channel=channel,
+            decided_at=row.decided_at,
+            inbound_id=row.inbound_id,
+            predicted=Predicted(
+                wismo=row.wismo, intent=row.intent, confidence=row.confidence, rule=row.rule
+            ),
+        )
+        for text, channel, row in rows
+    ]
 
 
 async def recent_answers(

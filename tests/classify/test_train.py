@@ -24,12 +24,14 @@ from router.classify.train import (
     CAPS,
     NB_POWER,
     NB_SMOOTHING,
+    OWN_WEIGHT,
     PUBLIC_WEIGHT,
     SEED,
     Example,
     augment,
     fit_wismo_head,
     nb_scale,
+    own_examples,
     project_examples,
     public_examples,
     surface,
@@ -327,6 +329,38 @@ def test_public_examples_are_reproducible(public: Path) -> None:
     assert public_examples(public, random.Random(5)) == public_examples(public, random.Random(5))
 
 
+def test_own_examples_take_labelled_rows_and_skip_the_rest(tmp_path: Path) -> None:
+    write_jsonl(
+        tmp_path / "shop.jsonl",
+        [
+            {"text": "parcel?", "wismo": True, "intent": None, "language": "en"},
+            {"text": "refund pls", "wismo": None, "intent": "refund"},
+            {"text": "hi", "wismo": False},
+            {"text": "not labelled yet", "wismo": None, "intent": None},
+        ],
+    )
+    (tmp_path / "more.jsonl").write_text('\n{"text": "wo bleibt es", "wismo": 1}\n\n')
+    examples = own_examples([tmp_path / "shop.jsonl", tmp_path / "more.jsonl"])
+    assert [(e.text, e.intent, e.source) for e in examples] == [
+        ("parcel?", "wismo.status", "own/shop"),
+        ("refund pls", "refund", "own/shop"),
+        ("hi", "other", "own/shop"),
+        ("wo bleibt es", "wismo.status", "own/more"),
+    ]
+    assert {e.weight for e in examples} == {OWN_WEIGHT}
+    assert [e.lang for e in examples] == ["en", "", "", ""]
+
+
+def test_own_examples_name_the_file_and_line_of_a_wrong_row(tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [{"text": "ok", "wismo": 1}, {"text": "x", "intent": "nope"}]
+    write_jsonl(tmp_path / "shop.jsonl", rows)
+    with pytest.raises(ValueError, match=r"^shop\.jsonl:2: .*unknown intent 'nope'"):
+        own_examples([tmp_path / "shop.jsonl"])
+    (tmp_path / "broken.jsonl").write_text("{not json\n")
+    with pytest.raises(ValueError, match=r"^broken\.jsonl:1: "):
+        own_examples([tmp_path / "broken.jsonl"])
+
+
 def test_augment_and_surface_are_seeded() -> None:
     example = Example("where is my parcel, it is late", "wismo.delayed", "project/en", 3.0)
     first = [augment(example, random.Random(s)) for s in range(20)]
@@ -502,6 +536,23 @@ def test_another_seed_other_weights(
     other, report = run(public, tmp_path, seed=8)
     assert report["trained_at_seed"] == 8
     assert not np.array_equal(IntentModel.load(first).weights, IntentModel.load(other).weights)
+
+
+def test_a_shops_own_labels_teach_the_model_its_words(
+    public: Path, tiny_project: Path, trained: TrainRun, tmp_path: Path
+) -> None:
+    """A word only this shop's customers use ("flumox", its parcel locker) is WISMO once the
+    shop's people have labelled a few of its messages, and not before."""
+    rows = [
+        {"text": f"{lead} flumox {tail}", "wismo": True}
+        for lead in ("my", "the", "any news on the", "still no")
+        for tail in ("?", "pls", "today", "yet", "!!")
+    ]
+    write_jsonl(tmp_path / "labels" / "shop.jsonl", [*rows, {"text": "hi", "wismo": None}])
+    out, report = run(public, tmp_path, seed=7, own=[tmp_path / "labels" / "shop.jsonl"])
+    assert report["by_source"]["own/shop"] == len(rows)
+    assert ModelClassifier.load(out).classify("flumox").wismo is True
+    assert ModelClassifier.load(trained[0]).classify("flumox").wismo is False
 
 
 def test_options_are_recorded_and_used(public: Path, tiny_project: Path, tmp_path: Path) -> None:

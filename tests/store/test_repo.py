@@ -238,6 +238,61 @@ async def test_last_decision_is_per_conversation(db: Database) -> None:
     assert await repo.last_decision(db, "webchat:s2", T0 - timedelta(hours=1)) is None
 
 
+async def _three_decided_turns(db: Database) -> list[InboundMessage]:
+    """Messages 1-3, ten minutes apart, decided with confidence 0.9, 0.55 and 0.7; each
+    answered, so outbound messages sit in the same table."""
+    messages = [inbound(n, at=T0 + timedelta(minutes=10 * n)) for n in (1, 2, 3)]
+    for message, confidence in zip(messages, (0.9, 0.55, 0.7), strict=True):
+        made = decision(message, message.received_at).model_copy(
+            update={"confidence": confidence, "language": "de"}
+        )
+        await record_turn(db, "pipeline", message, made, message.received_at)
+        await repo.record_delivery(
+            db,
+            "dispatch",
+            outbound(message, message.received_at),
+            provider_message_id=None,
+            now=message.received_at,
+        )
+    return messages
+
+
+async def test_decisions_to_label_least_sure_first(db: Database) -> None:
+    await _three_decided_turns(db)
+    rows = await repo.decisions_to_label(db)
+    assert [r.text for r in rows] == ["message 2", "message 3", "message 1"]  # not the replies
+    first = rows[0]
+    assert (first.wismo, first.intent, first.label()) == (None, None, None)
+    assert (first.language, first.channel, first.inbound_id) == (
+        "de",
+        "webchat",
+        "webchat:webchat:s1:2",
+    )
+    assert first.decided_at == T0 + timedelta(minutes=20)
+    assert first.predicted is not None
+    assert first.predicted.model_dump() == {
+        "wismo": True,
+        "intent": "wismo.status",
+        "confidence": 0.55,
+        "rule": "answer.status",
+    }
+
+
+async def test_decisions_to_label_by_time_window_and_limit(db: Database) -> None:
+    await _three_decided_turns(db)
+    by_time = await repo.decisions_to_label(db, least_sure_first=False)
+    assert [r.text for r in by_time] == ["message 1", "message 2", "message 3"]
+    window = await repo.decisions_to_label(
+        db, since=T0 + timedelta(minutes=20), until=T0 + timedelta(minutes=30)
+    )
+    assert [r.text for r in window] == ["message 2"]
+    assert [r.text for r in await repo.decisions_to_label(db, limit=2)] == [
+        "message 2",
+        "message 3",
+    ]
+    assert await repo.decisions_to_label(db, since=T0 + timedelta(hours=1)) == []
+
+
 async def _until_a_session_waits_for_a_lock(db: Database) -> None:
     query = text(
         "SELECT count(*) FROM pg_stat_activity"
