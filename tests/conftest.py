@@ -25,6 +25,7 @@ import aiohttp
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -191,12 +192,23 @@ class PostgresDatabases:
         return _database_url(self.server_url, name)
 
     async def drop(self, url: str) -> None:
-        """Drop it, ending any session a test left open (FORCE needs PostgreSQL 13+)."""
+        """Drop it, ending any session a test left open (FORCE needs PostgreSQL 13+).
+
+        FORCE may not end an autovacuum worker that has just started on the database (it
+        belongs to no role we are a member of): the worker is done within moments, so try
+        again for up to ten seconds."""
         name = make_url(url).database
         async with self._admin() as conn:
             version = int((await conn.execute(text("SHOW server_version_num"))).scalar_one())
             force = " WITH (FORCE)" if version >= 130000 else ""
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+            for attempt in range(100):
+                try:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"{force}'))
+                    return
+                except DBAPIError as error:
+                    if "process is being terminated" not in str(error.orig) or attempt == 99:
+                        raise
+                    await asyncio.sleep(0.1)
 
     @contextlib.asynccontextmanager
     async def scratch(self, template: str | None = None) -> AsyncIterator[str]:
