@@ -64,6 +64,7 @@ async def _record_turns(url: str, turns: list[tuple[str, float]]) -> None:
     await db.migrate()
     for n, (text, confidence) in enumerate(turns):
         at = T0 + timedelta(minutes=n)
+        sure = confidence > 0.6
         message = InboundMessage(
             event_id=f"sms:{n}",
             occurred_at=at,
@@ -82,12 +83,12 @@ async def _record_turns(url: str, turns: list[tuple[str, float]]) -> None:
             conversation_key=message.conversation_key,
             channel="sms",
             provider="twilio",
-            intent="wismo.status" if confidence > 0.6 else "other",
-            wismo=confidence > 0.6,
+            intent="wismo.status" if sure else "other",
+            wismo=sure,
             confidence=confidence,
             language="en",
-            action=Action.ANSWER if confidence > 0.6 else Action.ASK,
-            rule="answer.status" if confidence > 0.6 else "ask.clarify",
+            action=Action.ANSWER if sure else Action.ASK,
+            rule="answer.status" if sure else "ask.clarify",
             identity=IdentityCheck(verified=True),
             reply_text="…",
             classifier="intent-linear@test",
